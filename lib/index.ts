@@ -1,0 +1,2 @@
+// nnzero: neural networks from zero. The root entry re-exports every chapter.
+export {};

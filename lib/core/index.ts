@@ -1,0 +1,81 @@
+// nnzero/core: what every chapter needs and is not itself the lesson — tensors, the seeded RNG,
+// the numerical gradient check, the Layer shape, images, figures and progress.
+export { ShapeError, FileFormatError, DivergenceError, assert, formatShape } from './errors.js';
+export {
+  type FloatArray,
+  type DType,
+  type Tensor,
+  type Tensor32,
+  type Tensor64,
+  sizeOf,
+  stridesOf,
+  dtypeOf,
+  allocate,
+  tensor,
+  zeros,
+  fromArray,
+  like,
+  copy,
+  isContiguous,
+  contiguous,
+  reshape,
+  toArray,
+  assertShape,
+  sameShape,
+  assign,
+  addInPlace,
+  scaleInPlace,
+  fill,
+  sum,
+  dot,
+  maxAbs,
+  allFinite,
+} from './ndarray.js';
+export { Rng } from './rng.js';
+export {
+  type Param,
+  type Layer,
+  makeParam,
+  zeroGrad,
+  requireCache,
+  checkUpstream,
+} from './layer.js';
+export {
+  type GradCheckOptions,
+  type GradEntry,
+  type GradReport,
+  type GradCheckResult,
+  type GradTarget,
+  numericalGradient,
+  relativeError,
+  compareGradient,
+  gradCheckResult,
+  checkGradients,
+  checkLayerGradients,
+} from './gradcheck.js';
+export {
+  type DecodeOptions,
+  type EncodeOptions,
+  isPng,
+  isJpeg,
+  decodePng,
+  decodeJpeg,
+  decodeImage,
+  encodePng,
+} from './png.js';
+export { readImage, writePng } from './image-file.js';
+export { writeFileAtomic } from './atomic.js';
+export {
+  type Series,
+  type LineChart,
+  type LabelledPoint,
+  type ScatterChart,
+  lineChartSpec,
+  scatterChartSpec,
+  renderSvg,
+  lineChartSvg,
+  scatterChartSvg,
+  writeFigure,
+} from './figures.js';
+export { type MosaicOptions, imageMosaic } from './mosaic.js';
+export { type ProgressOptions, Progress } from './progress.js';

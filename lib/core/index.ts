@@ -76,6 +76,7 @@ export {
   lineChartSvg,
   scatterChartSvg,
   writeFigure,
+  svgToPng,
 } from './figures.js';
 export { type MosaicOptions, imageMosaic } from './mosaic.js';
 export { type ProgressOptions, Progress } from './progress.js';

@@ -32,6 +32,7 @@ export {
   allFinite,
 } from './ndarray.js';
 export { Rng } from './rng.js';
+export { type GemmArray, type GemmMatrix, gemm, gemmNaive, gemmStrided } from './gemm.js';
 export {
   type Param,
   type Layer,

@@ -325,6 +325,14 @@ function num(f: Fields, name: string, fallback: number, at: Where): number {
   return v === undefined ? fallback : asNumber(v, name, at);
 }
 
+/**
+ * A `float` field of caffe.proto: rounded to float32, so a value read from text ("1e-4") equals
+ * the one Caffe stores in a .caffemodel (and Caffe itself computes with).
+ */
+function float(f: Fields, name: string, fallback: number, at: Where): number {
+  return Math.fround(num(f, name, fallback, at));
+}
+
 function flag(f: Fields, name: string, fallback: boolean, at: Where): boolean {
   const v = last(f, name);
   if (v === undefined) return fallback;
@@ -448,9 +456,9 @@ export function layerParams(
   if (f) {
     out.lrn = {
       localSize: num(f, 'local_size', 5, at),
-      alpha: num(f, 'alpha', 1, at),
-      beta: num(f, 'beta', 0.75, at),
-      k: num(f, 'k', 1, at),
+      alpha: float(f, 'alpha', 1, at),
+      beta: float(f, 'beta', 0.75, at),
+      k: float(f, 'k', 1, at),
       normRegion: choice(
         f,
         'norm_region',
@@ -470,7 +478,7 @@ export function layerParams(
     };
   }
   f = get('dropout_param');
-  if (f) out.dropout = { ratio: num(f, 'dropout_ratio', 0.5, at) };
+  if (f) out.dropout = { ratio: float(f, 'dropout_ratio', 0.5, at) };
   f = get('concat_param');
   if (f)
     out.concat = { axis: has(f, 'axis') ? num(f, 'axis', 1, at) : num(f, 'concat_dim', 1, at) };
@@ -478,8 +486,8 @@ export function layerParams(
   if (f) {
     out.batchNorm = {
       useGlobalStats: has(f, 'use_global_stats') ? flag(f, 'use_global_stats', false, at) : null,
-      movingAverageFraction: num(f, 'moving_average_fraction', 0.999, at),
-      eps: num(f, 'eps', 1e-5, at),
+      movingAverageFraction: float(f, 'moving_average_fraction', 0.999, at),
+      eps: float(f, 'eps', 1e-5, at),
     };
   }
   f = get('scale_param');
@@ -494,11 +502,11 @@ export function layerParams(
   if (f) {
     out.eltwise = {
       operation: choice(f, 'operation', ['PROD', 'SUM', 'MAX'], 'SUM', at),
-      coeff: numbers(f, 'coeff', at),
+      coeff: numbers(f, 'coeff', at).map(Math.fround),
     };
   }
   f = get('relu_param');
-  if (f) out.relu = { negativeSlope: num(f, 'negative_slope', 0, at) };
+  if (f) out.relu = { negativeSlope: float(f, 'negative_slope', 0, at) };
   f = get('softmax_param');
   if (f) out.softmax = { axis: num(f, 'axis', 1, at) };
   f = get('input_param');

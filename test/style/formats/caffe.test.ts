@@ -14,7 +14,14 @@ import {
   readCaffeModel,
 } from '../../../lib/style/formats/index.js';
 import type { CaffeNet } from '../../../lib/style/formats/index.js';
-import { seededFloats, tinyCaffeV1, tinyCaffeV2, tinyWeights, withTempDir } from './fixtures.js';
+import {
+  outcome,
+  seededFloats,
+  tinyCaffeV1,
+  tinyCaffeV2,
+  tinyWeights,
+  withTempDir,
+} from './fixtures.js';
 
 const weights = tinyWeights(7);
 
@@ -149,23 +156,23 @@ describe('parseCaffeModel', () => {
         expect(layer(kept, 'conv2').blobs[0]?.data).to.deep.equal(weights.conv2[0]);
       });
 
-      it('raises FormatError naming the file for every cut inside a layer', () => {
+      it('raises FormatError naming the file when cut anywhere inside a layer', () => {
         const boundaries = topLevelBoundaries(bytes);
-        for (let cut = 1; cut < bytes.length; cut++) {
-          const read = () => parseCaffeModel(bytes.subarray(0, cut), { file: 'cut.caffemodel' });
-          if (boundaries.has(cut)) {
-            // Protobuf has no end marker: a cut between top-level fields is a shorter, valid net
-            // (or, before the first layer, a net without layers, which is refused).
-            try {
-              expect(read().layers.length).to.be.below(8);
-            } catch (e) {
-              expect(e).to.be.instanceOf(FormatError);
-              expect((e as Error).message).to.match(/^cut\.caffemodel: no layers found/);
-            }
-            continue;
-          }
-          expect(read, `cut at ${cut}`).to.throw(FormatError, /^cut\.caffemodel: .* at byte \d+$/);
+        const wrong: string[] = [];
+        // Every 7th byte keeps the test fast (each throw captures a stack) while still landing in
+        // tags, lengths, strings, parameter messages and float data of every layer.
+        for (let cut = 1; cut < bytes.length; cut += 7) {
+          const result = outcome(() =>
+            parseCaffeModel(bytes.subarray(0, cut), { file: 'cut.caffemodel' }),
+          );
+          // Protobuf has no end marker: a cut between top-level fields is a shorter, valid net
+          // (or, before the first layer, a net without layers, which is refused).
+          const ok = boundaries.has(cut)
+            ? result === 'ok' || /^cut\.caffemodel: no layers found/.test(result)
+            : /^cut\.caffemodel: .* at byte \d+$/.test(result);
+          if (!ok) wrong.push(`cut at ${cut}: ${result}`);
         }
+        expect(wrong).to.deep.equal([]);
       });
     });
   }

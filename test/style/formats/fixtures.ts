@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ProtoWriter } from '../../../lib/style/formats/index.js';
+import { FormatError, ProtoWriter } from '../../../lib/style/formats/index.js';
 
 /** mulberry32: a small seeded generator; returns floats in [-1, 1) rounded to float32. */
 export function seededFloats(seed: number): (n: number) => Float32Array {
@@ -18,6 +18,19 @@ export function seededFloats(seed: number): (n: number) => Float32Array {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
   return (n) => Float32Array.from({ length: n }, () => next() * 2 - 1);
+}
+
+/**
+ * Runs a read and reports how it ended: "ok", the message of a FormatError, or "not a
+ * FormatError: ..." for anything else (so one assertion can check many cuts at once).
+ */
+export function outcome(read: () => unknown): string {
+  try {
+    read();
+    return 'ok';
+  } catch (e) {
+    return e instanceof FormatError ? e.message : `not a FormatError: ${String(e)}`;
+  }
 }
 
 /** Runs `body` with a fresh temporary directory that is removed afterwards. */

@@ -501,8 +501,10 @@ function readValueInfo(r: ProtoReader, what: string): OnnxValueInfo {
               const dim = dims.message(`${what} dim`);
               let value: number | string | null = null;
               while (dim.next()) {
-                if (dim.field === 1) value = dim.int64();
-                else if (dim.field === 2) value = dim.string(`${what} dim_param`);
+                if (dim.field === 1) {
+                  dim.expect(WireType.VARINT, `${what} dim_value`);
+                  value = dim.int64();
+                } else if (dim.field === 2) value = dim.string(`${what} dim_param`);
                 else dim.skip();
               }
               shape.push(value);
@@ -621,8 +623,10 @@ export function parseOnnxModel(bytes: Uint8Array, options: OnnxReadOptions = {})
         let version = 0;
         while (o.next()) {
           if (o.field === 1) opsetDomain = o.string('opset_import domain');
-          else if (o.field === 2) version = o.int64();
-          else o.skip();
+          else if (o.field === 2) {
+            o.expect(WireType.VARINT, 'opset_import version');
+            version = o.int64();
+          } else o.skip();
         }
         opsetImports.push({ domain: opsetDomain, version });
         break;

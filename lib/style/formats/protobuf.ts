@@ -229,11 +229,13 @@ export class ProtoReader {
   }
 
   /**
-   * Reads the length prefix of a LEN field and reserves its bytes.
+   * Reads the length prefix of a LEN field (throwing if the tag had another wire type) and
+   * reserves its bytes.
    * @param what names the field in errors, e.g. "field 7 (blobs)"
    * @returns [start, end) of the payload in `bytes`
    */
   span(what = `field ${this.field}`): [number, number] {
+    this.expect(WireType.LEN, what);
     const lengthAt = this.pos;
     const n = this.uint();
     const left = this.end - this.pos;

@@ -148,11 +148,11 @@ function readLayer(
   let phase: 'TRAIN' | 'TEST' | null = null;
   let sawInclude = false;
   const blobReaders: ProtoReader[] = [];
-  const raw = new Map<string, FieldValue[]>();
+  const paramReaders: [FieldSpecOf, ProtoReader][] = [];
   const label = () => `layer ${index}${name ? ` ("${name}")` : ''}`;
 
-  // First pass: everything but the blobs, whose bytes are only located (the spec allows any field
-  // order), so that `keep` can reject a layer before a single weight is decoded.
+  // First pass: names and connectivity; blobs and parameter messages are only located (the spec
+  // allows any field order), so `keep` can reject a layer before any of them is decoded.
   while (r.next()) {
     const f = r.field;
     if (f === F.name) name = r.string(`${label()} name`);
@@ -180,15 +180,15 @@ function readLayer(
     } else if (paramFields[f] !== undefined) {
       const spec = paramFields[f];
       const what = `${label()} field ${f} (${spec.name})`;
-      r.expect(WireType.LEN, what);
-      raw.set(spec.name, [
-        ...(raw.get(spec.name) ?? []),
-        decodeFields(r.message(what), spec.kind.message),
-      ]);
+      paramReaders.push([spec, r.message(what)]);
     } else r.skip();
   }
   if (keep && !keep(name, type)) return null;
   const blobs = blobReaders.map((b, i) => readBlob(b, `${label()} blob ${i}`));
+  const raw = new Map<string, FieldValue[]>();
+  for (const [spec, p] of paramReaders) {
+    raw.set(spec.name, [...(raw.get(spec.name) ?? []), decodeFields(p, spec.kind.message)]);
+  }
   const get = (key: string): Fields | undefined =>
     mergeMessages(raw.get(key) ?? []) ?? (DEFAULT_PARAMS[type] === key ? new Map() : undefined);
   const params = layerParams(get, r.file, name);

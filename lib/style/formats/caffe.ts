@@ -196,6 +196,34 @@ function readLayer(
 }
 
 /**
+ * Gives a blob the shape a layer expects, the way Caffe's Blob::ShapeEquals accepts legacy files:
+ * the stored shape must equal `shape`, or be a 4-D legacy shape whose trailing dims equal `shape`
+ * with leading 1s (bias [1, 1, 1, 96] as [96], fc weights [1, 1, 4096, 9216] as [4096, 9216]).
+ * The data is shared, not copied.
+ */
+export function blobWithShape(
+  blob: CaffeBlob,
+  shape: readonly number[],
+  file = '<caffemodel>',
+): CaffeBlob {
+  const stored = blob.shape;
+  const same = stored.length === shape.length && stored.every((d, i) => d === shape[i]);
+  const pad = stored.length - shape.length;
+  const legacy =
+    stored.length === 4 &&
+    pad >= 0 &&
+    stored.slice(0, pad).every((d) => d === 1) &&
+    shape.every((d, i) => d === stored[pad + i]);
+  if (!same && !legacy) {
+    throw new FormatError(
+      file,
+      `blob of shape [${stored.join(', ')}] does not fit the expected shape [${shape.join(', ')}]`,
+    );
+  }
+  return { shape: [...shape], data: blob.data };
+}
+
+/**
  * Builds the net inputs of the deprecated NetParameter fields: `input` names with either one
  * `input_shape` each or four `input_dim` values each (num, channels, height, width).
  */

@@ -28,7 +28,7 @@ export type {
   ScaleParams,
   SoftmaxParams,
 } from './caffe-params.js';
-export { compactCaffeNet, mergeCaffeWeights, parseCaffeModel } from './caffe.js';
+export { blobWithShape, compactCaffeNet, mergeCaffeWeights, parseCaffeModel } from './caffe.js';
 export type { CaffeBlob, CaffeInput, CaffeLayer, CaffeNet, CaffeReadOptions } from './caffe.js';
 export { TextFormatError, caffeNetFromText, parsePrototxt, parseTextFormat } from './prototxt.js';
 export { encodeSafetensors, parseSafetensors } from './safetensors.js';

@@ -9,6 +9,7 @@ import {
   FormatError,
   ProtoReader,
   ProtoWriter,
+  blobWithShape,
   compactCaffeNet,
   parseCaffeModel,
   readCaffeModel,
@@ -181,6 +182,23 @@ describe('parseCaffeModel', () => {
     const net = parseCaffeModel(tinyCaffeV1(weights));
     expect(layer(net, 'conv1').blobs[1]?.shape).to.deep.equal([1, 1, 1, 4]);
     expect(layer(net, 'fc').blobs[0]?.shape).to.deep.equal([1, 1, 5, 24]);
+  });
+
+  it('blobWithShape accepts legacy 4-D shapes with leading 1s and shares the data', () => {
+    const net = parseCaffeModel(tinyCaffeV1(weights));
+    const fc = layer(net, 'fc').blobs[0];
+    if (!fc) throw new Error('fc has no weights');
+    const reshaped = blobWithShape(fc, [5, 24]);
+    expect(reshaped.shape).to.deep.equal([5, 24]);
+    expect(reshaped.data).to.equal(fc.data);
+    expect(blobWithShape(fc, [1, 5, 24]).shape).to.deep.equal([1, 5, 24]);
+    expect(() => blobWithShape(fc, [24, 5], 'vgg.caffemodel')).to.throw(
+      FormatError,
+      /^vgg\.caffemodel: blob of shape \[1, 1, 5, 24\] does not fit the expected shape \[24, 5\]$/,
+    );
+    const conv1 = layer(net, 'conv1').blobs[0];
+    if (!conv1) throw new Error('conv1 has no weights');
+    expect(() => blobWithShape(conv1, [4, 27])).to.throw(FormatError);
   });
 
   it('never decodes the blobs of a layer the keep filter rejects', () => {

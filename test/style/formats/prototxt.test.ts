@@ -10,9 +10,12 @@ import {
   parseCaffeModel,
   parsePrototxt,
   parseTextFormat,
+  readPrototxt,
 } from '../../../lib/style/formats/index.js';
 import type { FieldValue, Fields } from '../../../lib/style/formats/index.js';
-import { tinyCaffeV2, tinyWeights } from './fixtures.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tinyCaffeV2, tinyWeights, withTempDir } from './fixtures.js';
 
 /** A deploy.prototxt for the tiny net of fixtures.ts, in the V2 `layer { }` form. */
 const TINY_DEPLOY = `# The tiny test net (see fixtures.ts), as Caffe would print it.
@@ -219,6 +222,19 @@ describe('parsePrototxt', () => {
       eps: Math.fround(1e-5),
     });
     expect(sc?.params.scale).to.deep.equal({ axis: 1, numAxes: 1, biasTerm: true });
+  });
+
+  it('readPrototxt reads a file and names its path in syntax errors', () => {
+    withTempDir((dir) => {
+      const path = join(dir, 'deploy.prototxt');
+      writeFileSync(path, TINY_DEPLOY);
+      expect(readPrototxt(path).layers.map((l) => l.name)).to.include('conv2');
+      writeFileSync(path, 'name: "x"\nlayer {\n  name: }\n');
+      expect(() => readPrototxt(path)).to.throw(
+        TextFormatError,
+        /deploy\.prototxt: line 3, column 9: expected a value for "name", found "\}"/,
+      );
+    });
   });
 
   it('rejects input_dim counts that are not four per input, naming the file', () => {

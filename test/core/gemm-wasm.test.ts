@@ -15,8 +15,8 @@ describe('gemmWasm', () => {
     expect(wasmSimdSupported).to.equal(true);
   });
 
-  it('equals naive on every edge of the 6×8 register tile', () => {
-    for (const M of [1, 2, 5, 6, 7, 11, 12, 13]) {
+  it('equals naive on every edge of the 4×8 register tile', () => {
+    for (const M of [1, 2, 3, 4, 5, 7, 8, 9]) {
       for (const N of [1, 3, 7, 8, 9, 15, 16, 17]) {
         const K = longK(M, N);
         expect(check('float32', M, N, K, { seed: M * 100 + N })).to.be.below(
@@ -28,9 +28,9 @@ describe('gemmWasm', () => {
   });
 
   it('equals naive across the MC, KC and NC block edges with alpha and beta', () => {
-    expect(check('float32', 150, 20, 300, { alpha: -0.5, beta: 1 })).to.be.below(1e-5);
+    expect(check('float32', 150, 20, 600, { alpha: -0.5, beta: 1 })).to.be.below(1e-5);
     expect(check('float32', 7, 4101, 9, { alpha: 2, beta: 0.5 })).to.be.below(1e-5);
-    expect(check('float32', 145, 33, 257)).to.be.below(1e-5);
+    expect(check('float32', 131, 33, 513)).to.be.below(1e-5);
   });
 
   it('equals naive on transposed operands', () => {

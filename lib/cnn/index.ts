@@ -17,3 +17,15 @@ export {
 } from './conv2d-naive.js';
 export { conv2dForward, conv2dBackwardInput, conv2dBackwardWeights } from './conv2d.js';
 export { im2col, col2im } from './im2col.js';
+export {
+  maxPool2dForward,
+  maxPool2dBackward,
+  maxPool2dNaiveForward,
+  maxPool2dNaiveBackward,
+  avgPool2dForward,
+  avgPool2dBackward,
+  avgPool2dNaiveForward,
+  avgPool2dNaiveBackward,
+  globalAvgPool2dForward,
+  globalAvgPool2dBackward,
+} from './pool.js';

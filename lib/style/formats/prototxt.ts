@@ -289,7 +289,8 @@ function parseNumber(text: string): number {
  * nested messages become nested maps. Throws TextFormatError naming line and column.
  */
 export function parseTextFormat(text: string, file = '<prototxt>'): Fields {
-  return new Parser(text, file).message(null);
+  // A UTF-8 byte-order mark, which some editors write, is not part of the text format.
+  return new Parser(text.replace(/^\uFEFF/, ''), file).message(null);
 }
 
 function str(f: Fields, name: string, file: string, where: string): string {

@@ -1,8 +1,10 @@
 // Figures as SVG, rendered headless by vega-lite → vega (no browser, no canvas): loss curves and
 // 2-D scatter plots over decision regions. Pixel figures (digits, filters) are PNG mosaics, in
-// mosaic.ts. The spec builders are pure; only writeFigure touches the file system.
+// mosaic.ts. The spec builders are pure; writeFigure touches the file system and svgToPng uses
+// resvg (a native module), so those two are for Node.
 import { compile, type TopLevelSpec } from 'vega-lite';
 import { parse, View } from 'vega';
+import { Resvg } from '@resvg/resvg-js';
 import { writeFileAtomic } from './atomic.js';
 
 /** One named line of a line chart. */
@@ -171,8 +173,22 @@ export function scatterChartSvg(chart: ScatterChart): Promise<string> {
   return renderSvg(scatterChartSpec(chart));
 }
 
-/** Write an SVG figure atomically and return its path. */
-export function writeFigure(path: string, svg: string): string {
+/** Rasterize an SVG string to PNG bytes on a white background (resvg, headless). */
+export function svgToPng(svg: string, scale = 2): Uint8Array {
+  const resvg = new Resvg(svg, {
+    background: 'white',
+    fitTo: { mode: 'zoom', value: scale },
+    font: { loadSystemFonts: true },
+  });
+  return resvg.render().asPng();
+}
+
+/**
+ * Write an SVG figure atomically and return its path; with `png: true` also write a PNG twin
+ * beside it (same name, `.png`), for viewers that do not show SVG.
+ */
+export function writeFigure(path: string, svg: string, options: { png?: boolean } = {}): string {
   writeFileAtomic(path, svg);
+  if (options.png) writeFileAtomic(path.replace(/\.svg$/i, '') + '.png', svgToPng(svg));
   return path;
 }

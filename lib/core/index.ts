@@ -32,6 +32,7 @@ export {
   allFinite,
 } from './ndarray.js';
 export { Rng } from './rng.js';
+export { type GemmArray, type GemmMatrix, gemm, gemmNaive, gemmStrided } from './gemm.js';
 export {
   type Param,
   type Layer,
@@ -76,6 +77,7 @@ export {
   lineChartSvg,
   scatterChartSvg,
   writeFigure,
+  svgToPng,
 } from './figures.js';
 export { type MosaicOptions, imageMosaic } from './mosaic.js';
 export { type ProgressOptions, Progress } from './progress.js';

@@ -89,3 +89,16 @@ describe('Progress', () => {
     expect(text).to.contain('loss 0.1');
   });
 });
+
+describe('svgToPng', () => {
+  it('rasterizes a chart to PNG bytes', async () => {
+    const { svgToPng, isPng } = await import('../../lib/core/index.js');
+    const svg = await lineChartSvg({
+      title: 't',
+      xLabel: 'x',
+      yLabel: 'y',
+      series: [{ name: 'a', x: [0, 1], y: [0, 1] }],
+    });
+    expect(isPng(svgToPng(svg))).to.equal(true);
+  });
+});

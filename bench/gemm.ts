@@ -1,0 +1,75 @@
+// GEMM throughput on square problems, next to ndarray-gemm as a naive peer. Prints the median
+// GFLOP/s (2·M·N·K flops per call) of several timed runs after warm-up. Run:
+// `npx tsx bench/gemm.ts [sizes...]`, e.g. `npx tsx bench/gemm.ts 256 512 1024`.
+import { createRequire } from 'node:module';
+import ndarray from 'ndarray';
+import type { NdArray } from 'ndarray';
+import { gemm } from '../lib/core/gemm.js';
+import type { GemmMatrix } from '../lib/core/gemm.js';
+
+type Float = Float32Array | Float64Array;
+type Gemm = (c: GemmMatrix, a: GemmMatrix, b: GemmMatrix) => unknown;
+
+// ndarray-gemm ships no types; its call shape is gemm(out, a, b, alpha?, beta?).
+const require = createRequire(import.meta.url);
+const ndarrayGemm = require('ndarray-gemm') as (
+  c: NdArray<Float>,
+  a: NdArray<Float>,
+  b: NdArray<Float>,
+) => void;
+
+function fill(x: Float, seed: number): Float {
+  let s = seed >>> 0;
+  for (let i = 0; i < x.length; i++) {
+    s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x9e3779b9) >>> 0;
+    x[i] = s / 4294967296 - 0.5;
+  }
+  return x;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((p, q) => p - q);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+function measure(n: number, dtype: 'float32' | 'float64', run: Gemm, budgetMs: number): number {
+  const make = (seed: number): NdArray<Float> => {
+    const data = dtype === 'float32' ? new Float32Array(n * n) : new Float64Array(n * n);
+    return ndarray<Float>(fill(data, seed), [n, n]);
+  };
+  const a = make(1);
+  const b = make(2);
+  const c = make(3);
+  const flops = 2 * n * n * n;
+  run(c, a, b);
+  run(c, a, b);
+  const times: number[] = [];
+  const start = performance.now();
+  while (times.length < 3 || (performance.now() - start < budgetMs && times.length < 15)) {
+    const t0 = performance.now();
+    run(c, a, b);
+    times.push(performance.now() - t0);
+  }
+  return flops / (median(times) * 1e6);
+}
+
+const sizes = process.argv.slice(2).map(Number);
+const impls: [string, Gemm, number][] = [
+  ['gemm', gemm, 3000],
+  [
+    'ndarray-gemm',
+    (c, a, b) => ndarrayGemm(c as NdArray<Float>, a as NdArray<Float>, b as NdArray<Float>),
+    1500,
+  ],
+];
+console.log('impl           dtype    size   GFLOP/s');
+for (const [name, run, budget] of impls) {
+  for (const dtype of ['float32', 'float64'] as const) {
+    for (const n of sizes.length > 0 ? sizes : [256, 512, 1024]) {
+      const g = measure(n, dtype, run, budget);
+      console.log(
+        `${name.padEnd(14)} ${dtype.padEnd(8)} ${String(n).padStart(5)} ${g.toFixed(2).padStart(9)}`,
+      );
+    }
+  }
+}

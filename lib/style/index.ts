@@ -24,3 +24,29 @@ export {
   LBFGS,
 } from './lbfgs.js';
 export { type AdamOptions, Adam } from './adam.js';
+export {
+  type Preprocessing,
+  type InitKind,
+  fitLongestSide,
+  resizeImage,
+  resizeLongestSide,
+  RANDOM_PREPROCESSING,
+  CAFFE_VGG_PREPROCESSING,
+  TORCH_VGG_PREPROCESSING,
+  preprocess,
+  preprocessBackward,
+  clip01,
+  originalColors,
+  initialImage,
+} from './image.js';
+export {
+  type FeatureNet,
+  type LayerWeight,
+  type StyleImage,
+  type StyleLossOptions,
+  type LossParts,
+  type TransferOptions,
+  type TransferResult,
+  StyleTransferLoss,
+  styleTransfer,
+} from './transfer.js';

@@ -34,3 +34,15 @@ export {
   topologicalOrder,
   Graph,
 } from './graph.js';
+export { Softmax } from './softmax.js';
+export { FlattenFrom, Reshape } from './reshape.js';
+export { type ConvSpec, type PoolSpec, type LayerKit } from './kit.js';
+export {
+  type CaffeImportOptions,
+  type ImportedNet,
+  ImportError,
+  loadBlob,
+  caffeToGraph,
+  importCaffe,
+  parameterCount,
+} from './caffe-import.js';

@@ -6,6 +6,7 @@ export { Sequential, type NamedLayer } from './sequential.js';
 export { meanSquaredError, softmaxCrossEntropy } from './losses.js';
 export { SGD, Adam, type SGDOptions, type AdamOptions } from './optim.js';
 export { Connection, NeuronNode, NodeNetwork } from './node-network.js';
+export { encodeParams, decodeParams } from './params-bytes.js';
 export {
   gatherBatch,
   checkLoss,

@@ -1,11 +1,13 @@
 // GEMM throughput on square problems, next to ndarray-gemm as a naive peer. Prints the median
-// GFLOP/s (2·M·N·K flops per call) of several timed runs after warm-up. Run:
+// GFLOP/s (2·M·N·K flops per call) of several timed runs after warm-up, by wall clock and by
+// this process's CPU time (the second is steadier when other jobs share the cores). Run:
 // `npx tsx bench/gemm.ts [sizes...]`, e.g. `npx tsx bench/gemm.ts 256 512 1024`.
 import { createRequire } from 'node:module';
 import ndarray from 'ndarray';
 import type { NdArray } from 'ndarray';
 import { gemm } from '../lib/core/gemm.js';
 import type { GemmMatrix } from '../lib/core/gemm.js';
+import { gemmWasm } from '../lib/core/gemm-wasm.js';
 
 type Float = Float32Array | Float64Array;
 type Gemm = (c: GemmMatrix, a: GemmMatrix, b: GemmMatrix) => unknown;
@@ -32,7 +34,12 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-function measure(n: number, dtype: 'float32' | 'float64', run: Gemm, budgetMs: number): number {
+function measure(
+  n: number,
+  dtype: 'float32' | 'float64',
+  run: Gemm,
+  budgetMs: number,
+): [wall: number, cpu: number] {
   const make = (seed: number): NdArray<Float> => {
     const data = dtype === 'float32' ? new Float32Array(n * n) : new Float64Array(n * n);
     return ndarray<Float>(fill(data, seed), [n, n]);
@@ -43,18 +50,23 @@ function measure(n: number, dtype: 'float32' | 'float64', run: Gemm, budgetMs: n
   const flops = 2 * n * n * n;
   run(c, a, b);
   run(c, a, b);
-  const times: number[] = [];
+  const wall: number[] = [];
+  const cpu: number[] = [];
   const start = performance.now();
-  while (times.length < 3 || (performance.now() - start < budgetMs && times.length < 15)) {
+  while (wall.length < 5 || (performance.now() - start < budgetMs && wall.length < 21)) {
+    const u0 = process.cpuUsage();
     const t0 = performance.now();
     run(c, a, b);
-    times.push(performance.now() - t0);
+    wall.push(performance.now() - t0);
+    const u = process.cpuUsage(u0);
+    cpu.push((u.user + u.system) / 1000);
   }
-  return flops / (median(times) * 1e6);
+  return [flops / (median(wall) * 1e6), flops / (median(cpu) * 1e6)];
 }
 
 const sizes = process.argv.slice(2).map(Number);
 const impls: [string, Gemm, number][] = [
+  ['gemmWasm', gemmWasm, 2000],
   ['gemm', gemm, 3000],
   [
     'ndarray-gemm',
@@ -62,13 +74,17 @@ const impls: [string, Gemm, number][] = [
     1500,
   ],
 ];
-console.log('impl           dtype    size   GFLOP/s');
+const only = process.env['GEMM_BENCH'];
+console.log('impl           dtype    size   GFLOP/s (wall)   GFLOP/s (cpu)');
 for (const [name, run, budget] of impls) {
+  if (only !== undefined && !only.split(',').includes(name)) continue;
   for (const dtype of ['float32', 'float64'] as const) {
+    if (name === 'gemmWasm' && dtype === 'float64') continue;
     for (const n of sizes.length > 0 ? sizes : [256, 512, 1024]) {
-      const g = measure(n, dtype, run, budget);
+      const [wall, cpu] = measure(n, dtype, run, budget);
+      const cols = [name.padEnd(14), dtype.padEnd(8), String(n).padStart(5)];
       console.log(
-        `${name.padEnd(14)} ${dtype.padEnd(8)} ${String(n).padStart(5)} ${g.toFixed(2).padStart(9)}`,
+        `${cols.join(' ')} ${wall.toFixed(2).padStart(15)} ${cpu.toFixed(2).padStart(15)}`,
       );
     }
   }

@@ -291,7 +291,8 @@ function scale(
   }
 }
 
-function checkShapes(c: GemmMatrix, a: GemmMatrix, b: GemmMatrix): void {
+/** Throws unless a is [M, K], b is [K, N] and c is [M, N]; the message names all three shapes. */
+export function checkGemmShapes(c: GemmMatrix, a: GemmMatrix, b: GemmMatrix): void {
   const ok =
     a.shape.length === 2 &&
     b.shape.length === 2 &&
@@ -316,7 +317,7 @@ export function gemm<C extends GemmMatrix>(
   alpha = 1,
   beta = 0,
 ): C {
-  checkShapes(c, a, b);
+  checkGemmShapes(c, a, b);
   gemmStrided(
     a.shape[0]!,
     b.shape[1]!,
@@ -347,7 +348,7 @@ export function gemmNaive<C extends GemmMatrix>(
   alpha = 1,
   beta = 0,
 ): C {
-  checkShapes(c, a, b);
+  checkGemmShapes(c, a, b);
   const [M, K] = a.shape as [number, number];
   const N = b.shape[1]!;
   for (let i = 0; i < M; i++) {

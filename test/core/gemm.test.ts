@@ -1,65 +1,10 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import ndarray from 'ndarray';
-import type { NdArray } from 'ndarray';
 import { gemm, gemmNaive, gemmStrided } from '../../lib/core/gemm.js';
+import { compareToNaive, mulberry32, random, relativeError, tolerance } from './gemm-fixtures.js';
 
-type Float = Float32Array | Float64Array;
-type DType = 'float32' | 'float64';
-
-// A tiny seeded generator (mulberry32) so these tests need nothing from the rest of core.
-function mulberry32(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function random(dtype: DType, shape: [number, number], rand: () => number): NdArray<Float> {
-  const n = shape[0] * shape[1];
-  const data = dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
-  for (let i = 0; i < n; i++) data[i] = rand() * 2 - 1;
-  return ndarray<Float>(data, shape);
-}
-
-// max |x − y| / max(1, max |y|): relative to the scale of the result.
-function relativeError(x: NdArray<Float>, y: NdArray<Float>): number {
-  let diff = 0;
-  let scale = 1;
-  for (let i = 0; i < x.shape[0]!; i++) {
-    for (let j = 0; j < x.shape[1]!; j++) {
-      diff = Math.max(diff, Math.abs(x.get(i, j) - y.get(i, j)));
-      scale = Math.max(scale, Math.abs(y.get(i, j)));
-    }
-  }
-  return Number.isNaN(diff) ? Infinity : diff / scale;
-}
-
-const tolerance = (dtype: DType): number => (dtype === 'float64' ? 1e-12 : 1e-5);
-
-// Compare gemm to gemmNaive on fresh data; the view of each operand is chosen by the caller.
-function check(
-  dtype: DType,
-  M: number,
-  N: number,
-  K: number,
-  { transA = false, transB = false, alpha = 1, beta = 0, seed = 1 } = {},
-): number {
-  const rand = mulberry32(seed);
-  const a = transA ? random(dtype, [K, M], rand).transpose(1, 0) : random(dtype, [M, K], rand);
-  const b = transB ? random(dtype, [N, K], rand).transpose(1, 0) : random(dtype, [K, N], rand);
-  const c0 = random(dtype, [M, N], rand);
-  if (beta === 0) c0.data.fill(NaN);
-  const fast = ndarray<Float>(c0.data.slice(), [M, N]);
-  const slow = ndarray<Float>(c0.data.slice(), [M, N]);
-  gemm(fast, a, b, alpha, beta);
-  gemmNaive(slow, a, b, alpha, beta);
-  return relativeError(fast, slow);
-}
+const check = compareToNaive(gemm);
 
 describe('gemm', () => {
   it('multiplies a hand-checked 2×3 by 3×2 example', () => {

@@ -1,0 +1,330 @@
+// Float32 GEMM on the WebAssembly SIMD kernel (assembly/gemm.ts, embedded by
+// lib/core/wasm/gemm-wasm.ts), with the meaning and signature of `gemm`. The kernel reads its
+// operands from its own linear memory, so this loader stages each operand there: a plain copy
+// of the span the view covers (a memcpy, so a transposed view costs nothing extra), or a
+// gather when the view is a sparse window of a much larger array. At the sizes routed here
+// the copies move O(n²) bytes against O(n³) flops (about 5% at 256, 2% at 1024, measured in
+// bench/gemm.ts); letting callers allocate tensors inside wasm memory would save them but needs
+// an allocator with lifetimes beside the garbage collector, which plain ndarrays do not have.
+// Where WebAssembly SIMD is missing, or for float64, everything falls back to `gemm`.
+import { checkGemmShapes, gemm, gemmStrided } from './gemm.js';
+import type { GemmArray, GemmMatrix } from './gemm.js';
+import { gemmWasmBase64, gemmWasmSharedBase64 } from './wasm/gemm-wasm.js';
+
+/** The exports of the compiled kernel (assembly/gemm.ts). */
+export interface GemmKernelExports {
+  heapBase(): number;
+  scratchBytes(): number;
+  gemm(
+    M: number,
+    N: number,
+    K: number,
+    alpha: number,
+    aPtr: number,
+    aRs: number,
+    aCs: number,
+    bPtr: number,
+    bRs: number,
+    bCs: number,
+    beta: number,
+    cPtr: number,
+    cRs: number,
+    cCs: number,
+    scratch: number,
+  ): void;
+}
+
+// (module (func (result v128) v128.const 0)): validates only where SIMD is implemented.
+const SIMD_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 22, 1, 20, 0, 253, 12, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 11,
+]);
+
+/** True where this runtime can run the WebAssembly SIMD kernel. */
+export const wasmSimdSupported: boolean =
+  typeof WebAssembly === 'object' && WebAssembly.validate(SIMD_PROBE);
+
+// Below this many multiply-adds the staging copies and call overhead outweigh SIMD (measured).
+const WASM_MIN = 32 * 32 * 32;
+
+const PAGE = 65536;
+// Shared memory reserves its maximum up front; 2 GiB bounds the operands one call can stage.
+const MAX_PAGES = 32768;
+
+const align64 = (n: number): number => (n + 63) & ~63;
+
+function decode(base64: string): Uint8Array<ArrayBuffer> {
+  const text = atob(base64);
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return bytes;
+}
+
+/** The compiled kernel bound to its memory, plus the bump layout the loader uses. */
+export interface GemmKernel {
+  readonly module: WebAssembly.Module;
+  readonly memory: WebAssembly.Memory;
+  readonly exports: GemmKernelExports;
+  /** First byte free for scratch and operands. */
+  readonly heap: number;
+  /** Bytes one scratch region (packed A, packed B, a tile) takes. */
+  readonly scratchBytes: number;
+}
+
+let kernel: GemmKernel | undefined;
+
+/**
+ * The kernel instance, created on first use. It uses a shared memory where the runtime allows
+ * one (Node; cross-origin-isolated pages), so worker threads can run on the same operands.
+ */
+export function gemmKernel(): GemmKernel {
+  if (kernel) return kernel;
+  let memory: WebAssembly.Memory;
+  let module: WebAssembly.Module;
+  try {
+    memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared: true });
+    module = new WebAssembly.Module(decode(gemmWasmSharedBase64));
+  } catch {
+    memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES });
+    module = new WebAssembly.Module(decode(gemmWasmBase64));
+  }
+  const instance = new WebAssembly.Instance(module, { env: { memory } });
+  const exports = instance.exports as unknown as GemmKernelExports;
+  kernel = {
+    module,
+    memory,
+    exports,
+    heap: align64(exports.heapBase()),
+    scratchBytes: align64(exports.scratchBytes()),
+  };
+  return kernel;
+}
+
+/** Grow the kernel's memory to at least `bytes` and return a fresh float32 view of it. */
+export function kernelView(k: GemmKernel, bytes: number): Float32Array {
+  const have = k.memory.buffer.byteLength;
+  if (bytes > have) k.memory.grow(Math.ceil((bytes - have) / PAGE));
+  return new Float32Array(k.memory.buffer);
+}
+
+/** Where one operand sits in kernel memory (byte address, element strides). */
+export interface StagedOperand {
+  ptr: number;
+  rs: number;
+  cs: number;
+  // Element range [lo, lo + len) of the caller's array copied to byte `at` (span mode), or
+  // lo = -1 when the view was gathered row-major to `at` (gather mode).
+  lo: number;
+  len: number;
+  at: number;
+}
+
+// Bytes an operand needs in kernel memory: its span, or a dense copy if the span is sparse.
+function plan(rows: number, cols: number, off: number, rs: number, cs: number): StagedOperand {
+  const lo = off + Math.min(0, (rows - 1) * rs) + Math.min(0, (cols - 1) * cs);
+  const hi = off + Math.max(0, (rows - 1) * rs) + Math.max(0, (cols - 1) * cs);
+  const span = hi - lo + 1;
+  if (span <= 2 * rows * cols + 16) return { ptr: 0, rs, cs, lo, len: span, at: 0 };
+  return { ptr: 0, rs: cols, cs: 1, lo: -1, len: rows * cols, at: 0 };
+}
+
+function stageIn(
+  s: StagedOperand,
+  x: Float32Array,
+  off: number,
+  rows: number,
+  cols: number,
+  rs: number,
+  cs: number,
+  heap: Float32Array,
+  copy: boolean,
+): void {
+  const base = s.at >> 2;
+  if (s.lo >= 0) {
+    heap.set(x.subarray(s.lo, s.lo + s.len), base);
+    s.ptr = s.at + ((off - s.lo) << 2);
+    return;
+  }
+  s.ptr = s.at;
+  if (!copy) return;
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0; j < cols; j++) heap[base + i * cols + j] = x[off + i * rs + j * cs]!;
+  }
+}
+
+function stageOut(
+  s: StagedOperand,
+  x: Float32Array,
+  off: number,
+  rows: number,
+  cols: number,
+  rs: number,
+  cs: number,
+  heap: Float32Array,
+): void {
+  const base = s.at >> 2;
+  if (s.lo >= 0) {
+    x.set(heap.subarray(base, base + s.len), s.lo);
+    return;
+  }
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0; j < cols; j++) x[off + i * rs + j * cs] = heap[base + i * cols + j]!;
+  }
+}
+
+/** Splits one kernel call over threads; installed by the Node-only pool (gemm-pool.ts). */
+export type GemmRunner = (
+  k: GemmKernel,
+  M: number,
+  N: number,
+  K: number,
+  alpha: number,
+  a: StagedOperand,
+  b: StagedOperand,
+  beta: number,
+  c: StagedOperand,
+  scratch: number,
+) => void;
+
+let runner: GemmRunner | undefined;
+
+/** Install (or with undefined, remove) a multi-threaded runner for large calls. */
+export function setGemmRunner(r: GemmRunner | undefined): void {
+  runner = r;
+}
+
+/** Extra scratch regions the installed runner needs beyond the calling thread's own. */
+let extraScratch = 0;
+
+/** Reserve `regions` more scratch regions in kernel memory (one per helper thread). */
+export function reserveScratch(regions: number): void {
+  extraScratch = Math.max(extraScratch, regions);
+}
+
+/**
+ * C ← alpha·A·B + beta·C on raw strided Float32Array storage, on the SIMD kernel: A is M×K,
+ * B is K×N, C is M×N; same meaning as `gemmStrided`, to which other cases fall back.
+ */
+export function gemmWasmStrided(
+  M: number,
+  N: number,
+  K: number,
+  alpha: number,
+  a: GemmArray,
+  aOff: number,
+  aRowStride: number,
+  aColStride: number,
+  b: GemmArray,
+  bOff: number,
+  bRowStride: number,
+  bColStride: number,
+  beta: number,
+  c: GemmArray,
+  cOff: number,
+  cRowStride: number,
+  cColStride: number,
+): void {
+  if (
+    !wasmSimdSupported ||
+    M * N * K < WASM_MIN ||
+    !(a instanceof Float32Array && b instanceof Float32Array && c instanceof Float32Array)
+  ) {
+    gemmStrided(
+      M,
+      N,
+      K,
+      alpha,
+      a,
+      aOff,
+      aRowStride,
+      aColStride,
+      b,
+      bOff,
+      bRowStride,
+      bColStride,
+      beta,
+      c,
+      cOff,
+      cRowStride,
+      cColStride,
+    );
+    return;
+  }
+  const k = gemmKernel();
+  const sa = plan(M, K, aOff, aRowStride, aColStride);
+  const sb = plan(K, N, bOff, bRowStride, bColStride);
+  const sc = plan(M, N, cOff, cRowStride, cColStride);
+  const scratch = k.heap;
+  let top = scratch + k.scratchBytes * (1 + extraScratch);
+  for (const s of [sa, sb, sc]) {
+    s.at = top;
+    top = align64(top + s.len * 4);
+  }
+  const heap = kernelView(k, top);
+  stageIn(sa, a, aOff, M, K, aRowStride, aColStride, heap, true);
+  stageIn(sb, b, bOff, K, N, bRowStride, bColStride, heap, true);
+  stageIn(sc, c, cOff, M, N, cRowStride, cColStride, heap, beta !== 0);
+  if (runner) {
+    runner(k, M, N, K, alpha, sa, sb, beta, sc, scratch);
+  } else {
+    k.exports.gemm(
+      M,
+      N,
+      K,
+      alpha,
+      sa.ptr,
+      sa.rs,
+      sa.cs,
+      sb.ptr,
+      sb.rs,
+      sb.cs,
+      beta,
+      sc.ptr,
+      sc.rs,
+      sc.cs,
+      scratch,
+    );
+  }
+  stageOut(sc, c, cOff, M, N, cRowStride, cColStride, heap);
+}
+
+/**
+ * c ← alpha·a·b + beta·c like `gemm` (a [M, K], b [K, N], c [M, N], any views), on the SIMD
+ * kernel when all three are float32 and the runtime has WebAssembly SIMD. Returns c.
+ */
+export function gemmWasm<C extends GemmMatrix>(
+  c: C,
+  a: GemmMatrix,
+  b: GemmMatrix,
+  alpha = 1,
+  beta = 0,
+): C {
+  checkGemmShapes(c, a, b);
+  if (!(
+    a.data instanceof Float32Array &&
+    b.data instanceof Float32Array &&
+    c.data instanceof Float32Array
+  )) {
+    return gemm(c, a, b, alpha, beta);
+  }
+  gemmWasmStrided(
+    a.shape[0]!,
+    b.shape[1]!,
+    a.shape[1]!,
+    alpha,
+    a.data,
+    a.offset,
+    a.stride[0]!,
+    a.stride[1]!,
+    b.data,
+    b.offset,
+    b.stride[0]!,
+    b.stride[1]!,
+    beta,
+    c.data,
+    c.offset,
+    c.stride[0]!,
+    c.stride[1]!,
+  );
+  return c;
+}

@@ -437,16 +437,20 @@ function blobShape(v: FieldValue, at: Where): number[] {
 }
 
 /**
- * Builds the typed parameter records from a layer's decoded parameter messages.
- * @param get returns the merged `<kind>_param` message of the layer, if it has one
+ * Builds the typed parameter records of one layer from its decoded fields (binary or text).
+ * @param fields the layer's fields; every `<kind>_param` key holds that message's occurrences
+ * @param type the layer's V2 type, which decides the parameter messages filled with defaults
  * @param file file name for errors, @param layer layer name for errors
  */
 export function layerParams(
-  get: (key: string) => Fields | undefined,
+  fields: Fields,
+  type: string,
   file: string,
   layer: string,
 ): CaffeLayerParams {
   const at: Where = { file, layer };
+  const get = (key: string): Fields | undefined =>
+    mergeMessages(fields.get(key) ?? []) ?? (DEFAULT_PARAMS[type] === key ? new Map() : undefined);
   const out: CaffeLayerParams = {};
   let f = get('convolution_param');
   if (f) out.convolution = convolution(f, at);
@@ -518,7 +522,7 @@ export function layerParams(
  * Layer types whose parameter message Caffe always fills with defaults, so a layer that omits it
  * (e.g. `type: "ReLU"` with no relu_param) still gets a record.
  */
-export const DEFAULT_PARAMS: Readonly<Record<string, string>> = {
+const DEFAULT_PARAMS: Readonly<Record<string, string>> = {
   Convolution: 'convolution_param',
   Deconvolution: 'convolution_param',
   Pooling: 'pooling_param',
@@ -535,7 +539,7 @@ export const DEFAULT_PARAMS: Readonly<Record<string, string>> = {
 };
 
 /** Merges repeated occurrences of a message field into one, as protobuf does for singular fields. */
-export function mergeMessages(list: readonly FieldValue[]): Fields | undefined {
+function mergeMessages(list: readonly FieldValue[]): Fields | undefined {
   let merged: Fields | undefined;
   for (const v of list) {
     if (typeof v !== 'object') continue;

@@ -3,11 +3,12 @@
 // forms, packed or unpacked float data, double_data, and legacy 4-D blob shapes. Platform-neutral
 // (Uint8Array in); the Node file helpers live in files.ts. Field numbers: BVLC caffe.proto.
 
-import { DEFAULT_PARAMS, V1_PARAM_FIELDS, V2_PARAM_FIELDS, mergeMessages } from './caffe-params.js';
+import { V1_PARAM_FIELDS, V2_PARAM_FIELDS } from './caffe-params.js';
 import { layerParams, v1LayerType, BLOB_SHAPE_SCHEMA } from './caffe-params.js';
 import type { CaffeLayerParams, FieldSpecOf } from './caffe-params.js';
 import { FloatList, FormatError, ProtoReader, WireType, decodeFields } from './protobuf.js';
-import type { FieldValue, Fields } from './protobuf.js';
+import type { Fields } from './protobuf.js';
+import { elementCount } from './shape.js';
 
 /** One parameter blob: shape as stored (legacy files give 4-D [num, channels, height, width]). */
 export interface CaffeBlob {
@@ -68,12 +69,6 @@ function rulePhase(r: ProtoReader): 'TRAIN' | 'TEST' | null {
   return phase;
 }
 
-function product(shape: readonly number[]): number {
-  let n = 1;
-  for (const d of shape) n *= d;
-  return n;
-}
-
 /**
  * BlobProto: shape = 7 (BlobShape), data = 5 (packed float), diff = 6, double_data = 8,
  * double_diff = 9, legacy num/channels/height/width = 1..4. Diffs (gradients) are skipped.
@@ -118,9 +113,9 @@ function readBlob(r: ProtoReader, what: string): CaffeBlob {
   }
   const data = hasFloats || !hasDoubles ? floats.finish() : doubles.finish();
   shape ??= hasLegacy ? legacy : [data.length];
-  if (product(shape) !== data.length) {
+  if (elementCount(shape) !== data.length) {
     r.fail(
-      `${what}: shape [${shape.join(', ')}] needs ${product(shape)} values but data holds ${data.length}`,
+      `${what}: shape [${shape.join(', ')}] needs ${elementCount(shape)} values but data holds ${data.length}`,
       r.end,
     );
   }
@@ -185,13 +180,11 @@ function readLayer(
   }
   if (keep && !keep(name, type)) return null;
   const blobs = blobReaders.map((b, i) => readBlob(b, `${label()} blob ${i}`));
-  const raw = new Map<string, FieldValue[]>();
+  const raw: Fields = new Map();
   for (const [spec, p] of paramReaders) {
     raw.set(spec.name, [...(raw.get(spec.name) ?? []), decodeFields(p, spec.kind.message)]);
   }
-  const get = (key: string): Fields | undefined =>
-    mergeMessages(raw.get(key) ?? []) ?? (DEFAULT_PARAMS[type] === key ? new Map() : undefined);
-  const params = layerParams(get, r.file, name);
+  const params = layerParams(raw, type, r.file, name);
   return { name, type, bottoms, tops, blobs, params, phase };
 }
 

@@ -6,6 +6,7 @@
 import { bfloat16ToFloat32, float16ToFloat32, floatToHalf } from './float16.js';
 import { FloatList, FormatError, ProtoReader, ProtoWriter, WireType } from './protobuf.js';
 import { float32View, float64ToFloat32 } from './protobuf.js';
+import { elementCount } from './shape.js';
 
 /** TensorProto.DataType names by number (onnx.proto). */
 const DATA_TYPES: readonly string[] = [
@@ -126,12 +127,6 @@ export interface OnnxModel {
 export interface OnnxReadOptions {
   /** Name used in error messages (defaults to "<onnx>"). */
   file?: string;
-}
-
-function product(dims: readonly number[]): number {
-  let n = 1;
-  for (const d of dims) n *= d;
-  return n;
 }
 
 /** StringStringEntryProto { key = 1; value = 2; } */
@@ -271,9 +266,9 @@ function readTensor(r: ProtoReader, what: string): OnnxTensor {
   } else {
     return r.fail(`${label} has data type ${type}, which nnzero does not read`, r.end);
   }
-  if (data.length !== product(dims)) {
+  if (data.length !== elementCount(dims)) {
     r.fail(
-      `${label}: dims [${dims.join(', ')}] need ${product(dims)} values but the data holds ${data.length}`,
+      `${label}: dims [${dims.join(', ')}] need ${elementCount(dims)} values but the data holds ${data.length}`,
       r.end,
     );
   }

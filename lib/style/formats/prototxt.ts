@@ -3,7 +3,7 @@
 // defined by a prototxt can take its weights from a caffemodel by layer name (mergeCaffeWeights).
 // Grammar: https://protobuf.dev/reference/protobuf/textformat-spec/ (the parts Caffe files use).
 
-import { DEFAULT_PARAMS, layerParams, mergeMessages, v1LayerType } from './caffe-params.js';
+import { layerParams, v1LayerType } from './caffe-params.js';
 import { netInputs } from './caffe.js';
 import type { CaffeBlob, CaffeLayer, CaffeNet } from './caffe.js';
 import { FormatError } from './protobuf.js';
@@ -289,7 +289,8 @@ function parseNumber(text: string): number {
  * nested messages become nested maps. Throws TextFormatError naming line and column.
  */
 export function parseTextFormat(text: string, file = '<prototxt>'): Fields {
-  return new Parser(text, file).message(null);
+  // A UTF-8 byte-order mark, which some editors write, is not part of the text format.
+  return new Parser(text.replace(/^\uFEFF/, ''), file).message(null);
 }
 
 function str(f: Fields, name: string, file: string, where: string): string {
@@ -356,15 +357,13 @@ function textLayer(f: Fields, v1: boolean, index: number, file: string): CaffeLa
   }
   const include = messages(f, 'include')[0];
   const phase = include ? (include.get('phase') ?? []).at(-1) : undefined;
-  const get = (key: string): Fields | undefined =>
-    mergeMessages(f.get(key) ?? []) ?? (DEFAULT_PARAMS[type] === key ? new Map() : undefined);
   return {
     name,
     type,
     bottoms: strs(f, 'bottom', file, label),
     tops: strs(f, 'top', file, label),
     blobs: messages(f, 'blobs').map((b, i) => textBlob(b, file, `${label} blob ${i}`)),
-    params: layerParams(get, file, name),
+    params: layerParams(f, type, file, name),
     phase:
       phase === 'TRAIN' || phase === 0 ? 'TRAIN' : phase === 'TEST' || phase === 1 ? 'TEST' : null,
   };

@@ -5,6 +5,7 @@
 
 import { bfloat16ToFloat32, float16ToFloat32, floatToBfloat16, floatToHalf } from './float16.js';
 import { FormatError, float32View, float64ToFloat32 } from './protobuf.js';
+import { elementCount } from './shape.js';
 
 /** Element types of the safetensors spec that nnzero converts to float32. */
 export type SafetensorsFloatDtype = 'F32' | 'F16' | 'BF16' | 'F64';
@@ -104,9 +105,7 @@ function entry(file: string, name: string, v: unknown): Entry {
     return bad('data_offsets is not [begin, end]');
   }
   const [begin, end] = offsets as [number, number];
-  let count = 1;
-  for (const d of shape as number[]) count *= d;
-  const need = count * (DTYPE_BYTES[dtype] as number);
+  const need = elementCount(shape as number[]) * (DTYPE_BYTES[dtype] as number);
   if (end < begin || end - begin !== need) {
     return bad(
       `data_offsets [${begin}, ${end}] hold ${end - begin} bytes but ${dtype} [${shape.join(', ')}] needs ${need}`,
@@ -212,8 +211,7 @@ export function encodeSafetensors(
   let offset = 0;
   for (const t of tensors) {
     const dtype = t.dtype ?? 'F32';
-    let count = 1;
-    for (const d of t.shape) count *= d;
+    const count = elementCount(t.shape);
     if (count !== t.data.length) {
       throw new RangeError(
         `tensor "${t.name}": shape [${t.shape.join(', ')}] needs ${count} values, got ${t.data.length}`,

@@ -111,6 +111,12 @@ describe('parseTextFormat', () => {
     expect(tree.get('semi')).to.deep.equal([2]);
   });
 
+  it('ignores a byte-order mark and Windows line endings', () => {
+    const tree = parseTextFormat('\uFEFFname: "x"\r\nlayer {\r\n  top: "y"\r\n}\r\n');
+    expect(tree.get('name')).to.deep.equal(['x']);
+    expect(only(only(tree, 'layer') as Fields, 'top')).to.equal('y');
+  });
+
   for (const [source, line, column, what] of [
     [
       'layer {\n  name "conv1"\n}',

@@ -1,0 +1,210 @@
+// The fast convolution: im2col turns each image's receptive fields into the columns of a matrix,
+// and the three conv passes become three matrix products (forward W·cols, backward-input Wᵀ·dY
+// then col2im, backward-weights dY·colsᵀ). Same signatures as conv2d-naive.ts, tested equal.
+import { type FloatArray, type Tensor } from '../core/index.js';
+import { blockedGemm } from './blocked-gemm.js';
+import { checkConvShapes } from './conv2d-shapes.js';
+import { type ConvGeometry } from './geometry.js';
+import { col2im, im2col } from './im2col.js';
+
+// Every matrix product in this file goes through this one name, so that moving to another GEMM
+// with the same raw signature (M, N, K, α, a, aOff, aRs, aCs, b, …, β, c, …) is a one-line change.
+const matmul = blockedGemm;
+
+// Module-level scratch, grown on demand and reused by every call, so the hot path allocates
+// nothing: `cols` for im2col, `mat` for a tensor slice whose strides do not merge into a matrix.
+const scratch = {
+  float32: { cols: new Float32Array(0), mat: new Float32Array(0), w: new Float32Array(0) },
+  float64: { cols: new Float64Array(0), mat: new Float64Array(0), w: new Float64Array(0) },
+};
+type Slot = 'cols' | 'mat' | 'w';
+
+function buffer(like: FloatArray, slot: Slot, length: number): FloatArray {
+  if (like instanceof Float32Array) {
+    const s = scratch.float32;
+    if (s[slot].length < length) s[slot] = new Float32Array(length);
+    return s[slot];
+  }
+  const s = scratch.float64;
+  if (s[slot].length < length) s[slot] = new Float64Array(length);
+  return s[slot];
+}
+
+/** A 2-D strided window on raw storage: element (r, c) is data[off + r·rs + c·cs]. */
+interface Matrix {
+  data: FloatArray;
+  off: number;
+  rs: number;
+  cs: number;
+}
+
+// The stride of axes 1–3 of a 4-D tensor flattened into one axis, or null when those axes are
+// not evenly spaced (then the slice must be copied). Axes of size 1 may have any stride.
+function mergedStride(t: Tensor): number | null {
+  let cs: number | null = null;
+  let span = 1;
+  for (let d = 3; d >= 1; d--) {
+    const size = t.shape[d]!;
+    if (size === 1) continue;
+    if (cs === null) cs = t.stride[d]!;
+    else if (t.stride[d] !== span * cs) return null;
+    span *= size;
+  }
+  return cs ?? 1;
+}
+
+// Slice n of a 4-D tensor [N, A, B, D] as a matrix [A, B·D] (axis 1 keeps its own stride), when
+// axes 2 and 3 merge; used for out, dy ([N, F, outH, outW]) and w, dw ([F, C, kH, kW]).
+function sliceMatrix(t: Tensor, n: number): Matrix | null {
+  const [, , B, D] = t.shape as [number, number, number, number];
+  const [s0, s1, s2, s3] = t.stride as [number, number, number, number];
+  let cs = 1;
+  if (D > 1) {
+    cs = s3;
+    if (B > 1 && s2 !== D * s3) return null;
+  } else if (B > 1) cs = s2;
+  return { data: t.data, off: t.offset + n * s0, rs: s1, cs };
+}
+
+// Copy slice n of [N, A, B, D] into row-major [A, B·D] storage at dst[dstOff…].
+function gatherSlice(dst: FloatArray, dstOff: number, t: Tensor, n: number): void {
+  const [, A, B, D] = t.shape as [number, number, number, number];
+  const [s0, s1, s2, s3] = t.stride as [number, number, number, number];
+  const src = t.data;
+  let p = dstOff;
+  for (let a = 0; a < A; a++) {
+    for (let b = 0; b < B; b++) {
+      let q = t.offset + n * s0 + a * s1 + b * s2;
+      for (let d = 0; d < D; d++, q += s3) dst[p++] = src[q]!;
+    }
+  }
+}
+
+// Copy (or add) row-major [A, B·D] storage src[srcOff…] into slice n of [N, A, B, D].
+function scatterSlice(t: Tensor, n: number, src: FloatArray, srcOff: number, add: boolean): void {
+  const [, A, B, D] = t.shape as [number, number, number, number];
+  const [s0, s1, s2, s3] = t.stride as [number, number, number, number];
+  const dst = t.data;
+  let p = srcOff;
+  for (let a = 0; a < A; a++) {
+    for (let b = 0; b < B; b++) {
+      let q = t.offset + n * s0 + a * s1 + b * s2;
+      if (add) for (let d = 0; d < D; d++, q += s3) dst[q] += src[p++]!;
+      else for (let d = 0; d < D; d++, q += s3) dst[q] = src[p++]!;
+    }
+  }
+}
+
+// The weights [F, C, kH, kW] as a matrix [F, C·kH·kW]: a view when axes 1–3 are evenly spaced,
+// otherwise a row-major copy in scratch (row f is the slice w[f] flattened).
+function weightMatrix(w: Tensor, geom: ConvGeometry): Matrix {
+  const cs = mergedStride(w);
+  if (cs !== null) return { data: w.data, off: w.offset, rs: w.stride[0]!, cs };
+  const K = geom.C * geom.kH * geom.kW;
+  const copy = buffer(w.data, 'w', geom.F * K);
+  for (let f = 0; f < geom.F; f++) gatherSlice(copy, f * K, w, f);
+  return { data: copy, off: 0, rs: K, cs: 1 };
+}
+
+/**
+ * Fast conv forward (im2col + GEMM): out[n] = W·cols(x[n]) + b, per image, where W is w seen as
+ * `[F, C·kH·kW]` and cols is `[C·kH·kW, outH·outW]` (im2col.ts). Overwrites out.
+ * @param out shape [N, F, outH, outW]; @param x [N, C, H, W]; @param w [F, C, kH, kW]; @param b [F] or null
+ * @returns out, with outH = ⌊(H + padTop + padBottom − dilationH·(kH − 1) − 1) / strideH⌋ + 1
+ */
+export function conv2dForward(
+  out: Tensor,
+  x: Tensor,
+  w: Tensor,
+  b: Tensor | null,
+  geom: ConvGeometry,
+): Tensor {
+  checkConvShapes(geom, { out, x, w, b });
+  const { N, C, F, kH, kW, outH, outW } = geom;
+  const K = C * kH * kW;
+  const P = outH * outW;
+  const W = weightMatrix(w, geom);
+  const cols = buffer(x.data, 'cols', K * P);
+  for (let n = 0; n < N; n++) {
+    im2col(cols, x, n, geom);
+    const direct = sliceMatrix(out, n);
+    const y = direct ?? { data: buffer(out.data, 'mat', F * P), off: 0, rs: P, cs: 1 };
+    // Start each row of the product at its bias (β = 1 then adds W·cols on top).
+    for (let f = 0; f < F; f++) {
+      const bf = b === null ? 0 : b.data[b.offset + f * b.stride[0]!]!;
+      let q = y.off + f * y.rs;
+      for (let p = 0; p < P; p++, q += y.cs) y.data[q] = bf;
+    }
+    matmul(F, P, K, 1, W.data, W.off, W.rs, W.cs, cols, 0, P, 1, 1, y.data, y.off, y.rs, y.cs);
+    if (direct === null) scatterSlice(out, n, y.data, 0, false);
+  }
+  return out;
+}
+
+/**
+ * Fast conv backward to the input (overwrites dx): per image, dcols = Wᵀ·dy[n] (`[C·kH·kW, F]`
+ * times `[F, outH·outW]`), then col2im adds each column back onto the pixels it came from. This
+ * is the "180°-flipped filter over the stride-spread error map" of the tutorial, as one product.
+ * @param dx shape [N, C, H, W]; @param dy [N, F, outH, outW]; @param w [F, C, kH, kW]
+ */
+export function conv2dBackwardInput(dx: Tensor, dy: Tensor, w: Tensor, geom: ConvGeometry): Tensor {
+  checkConvShapes(geom, { x: dx, out: dy, w });
+  const { N, C, F, kH, kW, outH, outW } = geom;
+  const K = C * kH * kW;
+  const P = outH * outW;
+  const W = weightMatrix(w, geom);
+  const dcols = buffer(dx.data, 'cols', K * P);
+  for (let n = 0; n < N; n++) {
+    const D = sliceMatrix(dy, n) ?? gathered(dy, n, F * P, P);
+    matmul(K, P, F, 1, W.data, W.off, W.cs, W.rs, D.data, D.off, D.rs, D.cs, 0, dcols, 0, P, 1);
+    col2im(dx, n, dcols, geom);
+  }
+  return dx;
+}
+
+function gathered(t: Tensor, n: number, length: number, P: number): Matrix {
+  const data = buffer(t.data, 'mat', length);
+  gatherSlice(data, 0, t, n);
+  return { data, off: 0, rs: P, cs: 1 };
+}
+
+/**
+ * Fast conv backward to the weights and bias; ACCUMULATES (dw += Σ_n dy[n]·cols(x[n])ᵀ,
+ * db += Σ_n Σ_p dy[n, :, p]), like gemm with β = 1, so call zeroGrad first.
+ * @param dw shape [F, C, kH, kW]; @param db [F] or null; @param dy [N, F, outH, outW]; @param x [N, C, H, W]
+ */
+export function conv2dBackwardWeights(
+  dw: Tensor,
+  db: Tensor | null,
+  dy: Tensor,
+  x: Tensor,
+  geom: ConvGeometry,
+): Tensor {
+  checkConvShapes(geom, { out: dy, x, w: dw, b: db });
+  const { N, C, F, kH, kW, outH, outW } = geom;
+  const K = C * kH * kW;
+  const P = outH * outW;
+  // A dw whose axes 1–3 do not merge collects the sum in scratch first, then adds it in once.
+  const cs = mergedStride(dw);
+  const G: Matrix =
+    cs !== null
+      ? { data: dw.data, off: dw.offset, rs: dw.stride[0]!, cs }
+      : { data: buffer(dw.data, 'w', F * K).fill(0, 0, F * K), off: 0, rs: K, cs: 1 };
+  const cols = buffer(x.data, 'cols', K * P);
+  for (let n = 0; n < N; n++) {
+    im2col(cols, x, n, geom);
+    const D = sliceMatrix(dy, n) ?? gathered(dy, n, F * P, P);
+    // B = colsᵀ is cols read with swapped strides: [P, K] with row stride 1, column stride P.
+    matmul(F, K, P, 1, D.data, D.off, D.rs, D.cs, cols, 0, 1, P, 1, G.data, G.off, G.rs, G.cs);
+    if (db !== null) {
+      for (let f = 0; f < F; f++) {
+        let s = 0;
+        let q = D.off + f * D.rs;
+        for (let p = 0; p < P; p++, q += D.cs) s += D.data[q]!;
+        db.data[db.offset + f * db.stride[0]!] += s;
+      }
+    }
+  }
+  if (cs === null) for (let f = 0; f < F; f++) scatterSlice(dw, f, G.data, f * K, true);
+  return dw;
+}

@@ -1,0 +1,31 @@
+// nnzero/cnn: chapter 4, convolutional networks. Kernels (naive and fast twins with one
+// signature), their geometry, and the layers built on them.
+export {
+  type Pair,
+  type Padding,
+  type ConvOptions,
+  type ConvGeometry,
+  type PoolOptions,
+  type PoolGeometry,
+  convGeometry,
+  poolGeometry,
+} from './geometry.js';
+export {
+  conv2dNaiveForward,
+  conv2dNaiveBackwardInput,
+  conv2dNaiveBackwardWeights,
+} from './conv2d-naive.js';
+export { conv2dForward, conv2dBackwardInput, conv2dBackwardWeights } from './conv2d.js';
+export { im2col, col2im } from './im2col.js';
+export {
+  maxPool2dForward,
+  maxPool2dBackward,
+  maxPool2dNaiveForward,
+  maxPool2dNaiveBackward,
+  avgPool2dForward,
+  avgPool2dBackward,
+  avgPool2dNaiveForward,
+  avgPool2dNaiveBackward,
+  globalAvgPool2dForward,
+  globalAvgPool2dBackward,
+} from './pool.js';

@@ -1,0 +1,52 @@
+// nnzero/style: Gatys neural style transfer on nnzero's own kernels — the losses with their
+// hand-written gradients, optimizers on the image, feature networks, the image pipeline and the CLI.
+export {
+  type FeatureLoss,
+  type ImageLoss,
+  type LossNormalization,
+  type StyleStatistic,
+  type StyleTarget,
+  type StyleTargetOptions,
+  gram,
+  contentLoss,
+  styleTarget,
+  blendStyleTargets,
+  styleLoss,
+  totalVariation,
+} from './losses.js';
+export {
+  type Objective,
+  type IterationInfo,
+  type IterationCallback,
+  type OptimizeResult,
+  type Minimizer,
+  type LBFGSOptions,
+  LBFGS,
+} from './lbfgs.js';
+export { type AdamOptions, Adam } from './adam.js';
+export {
+  type Preprocessing,
+  type InitKind,
+  fitLongestSide,
+  resizeImage,
+  resizeLongestSide,
+  RANDOM_PREPROCESSING,
+  CAFFE_VGG_PREPROCESSING,
+  TORCH_VGG_PREPROCESSING,
+  preprocess,
+  preprocessBackward,
+  clip01,
+  originalColors,
+  initialImage,
+} from './image.js';
+export {
+  type FeatureNet,
+  type LayerWeight,
+  type StyleImage,
+  type StyleLossOptions,
+  type LossParts,
+  type TransferOptions,
+  type TransferResult,
+  StyleTransferLoss,
+  styleTransfer,
+} from './transfer.js';

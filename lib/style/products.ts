@@ -1,0 +1,30 @@
+// The two matrix products style transfer needs, on raw row-major storage: the Gram product
+// F Fᵀ (Gatys et al. 2016, eq. 3) and its backward (G − A) F (eq. 6). Both are core's GEMM with
+// the right strides: Fᵀ is F read with its strides swapped, so no transpose is ever copied.
+import { gemmStrided, type FloatArray } from '../core/index.js';
+
+/** out ← alpha · F Fᵀ for F of shape [C, M] (row-major at `f`); out has shape [C, C]. */
+export function gramProduct(
+  out: Float64Array,
+  f: FloatArray,
+  C: number,
+  M: number,
+  alpha: number,
+): Float64Array {
+  // A = F (row stride M, column stride 1), B = Fᵀ (row stride 1, column stride M).
+  gemmStrided(C, C, M, alpha, f, 0, M, 1, f, 0, 1, M, 0, out, 0, C, 1);
+  return out;
+}
+
+/** out ← alpha · D F for D of shape [C, C] and F of shape [C, M]; out ([C, M]) is overwritten. */
+export function rowCombination(
+  out: FloatArray,
+  d: Float64Array,
+  f: FloatArray,
+  C: number,
+  M: number,
+  alpha: number,
+): FloatArray {
+  gemmStrided(C, M, C, alpha, d, 0, C, 1, f, 0, M, 1, 0, out, 0, M, 1);
+  return out;
+}

@@ -1,0 +1,315 @@
+import { expect } from 'chai';
+import fc from 'fast-check';
+import {
+  Rng,
+  ShapeError,
+  checkGradients,
+  dot,
+  fromArray,
+  like,
+  toArray,
+  zeros,
+  type Tensor,
+} from '../../lib/core/index.js';
+import {
+  conv2dBackwardInput,
+  conv2dBackwardWeights,
+  conv2dForward,
+  conv2dNaiveBackwardInput,
+  conv2dNaiveBackwardWeights,
+  conv2dNaiveForward,
+  convGeometry,
+  type ConvGeometry,
+  type ConvOptions,
+} from '../../lib/cnn/index.js';
+import { layouts, randomTensor, relativeDifference, type Layout } from './helpers.js';
+
+// The tutorial's worked example (learn_dl cnn.py init_test): a 5×5×3 input, two 3×3×3 filters,
+// stride 2, zero padding 1, biases 1 and 0.
+const exampleX = fromArray(
+  [
+    [0, 1, 1, 0, 2, 2, 2, 2, 2, 1, 1, 0, 0, 2, 0, 0, 1, 1, 0, 0, 1, 2, 0, 0, 2],
+    [1, 0, 2, 2, 0, 0, 0, 0, 2, 0, 1, 2, 1, 2, 1, 1, 0, 0, 0, 0, 1, 2, 1, 1, 1],
+    [2, 1, 2, 0, 0, 1, 0, 0, 1, 0, 0, 2, 1, 0, 1, 0, 1, 2, 2, 2, 2, 1, 0, 0, 1],
+  ].flat(),
+  [1, 3, 5, 5],
+);
+const exampleW = fromArray(
+  [
+    [-1, 1, 0, 0, 1, 0, 0, 1, 1, -1, -1, 0, 0, 0, 0, 0, -1, 0, 0, 0, -1, 0, 1, 0, 1, -1, -1],
+    [1, 1, -1, -1, -1, 1, 0, -1, 1, 0, 1, 0, -1, 0, -1, -1, 1, 0, -1, 0, 0, -1, 0, 1, -1, 0, 0],
+  ].flat(),
+  [2, 3, 3, 3],
+);
+const exampleB = fromArray([1, 0], [2]);
+
+type Impl = {
+  forward: typeof conv2dForward;
+  backwardInput: typeof conv2dBackwardInput;
+  backwardWeights: typeof conv2dBackwardWeights;
+};
+const fast: Impl = {
+  forward: conv2dForward,
+  backwardInput: conv2dBackwardInput,
+  backwardWeights: conv2dBackwardWeights,
+};
+const naive: Impl = {
+  forward: conv2dNaiveForward,
+  backwardInput: conv2dNaiveBackwardInput,
+  backwardWeights: conv2dNaiveBackwardWeights,
+};
+
+// Check dL/dx, dL/dw, dL/db of L = Σ dy ⊙ conv(x, w, b) against central differences.
+function gradientCheck(
+  impl: Impl,
+  xShape: number[],
+  wShape: number[],
+  options: ConvOptions,
+  seed: number,
+) {
+  const rng = new Rng(seed);
+  const x = randomTensor(rng, xShape);
+  const w = randomTensor(rng, wShape);
+  const b = randomTensor(rng, [wShape[0]!]);
+  const geom = convGeometry(x.shape, w.shape, options);
+  const out = zeros([geom.N, geom.F, geom.outH, geom.outW]);
+  const dy = rng.fillNormal(like(out));
+  const dx = impl.backwardInput(like(x), dy, w, geom);
+  const dw = like(w);
+  const db = like(b);
+  impl.backwardWeights(dw, db, dy, x, geom);
+  const loss = (): number => dot(dy, impl.forward(out, x, w, b, geom));
+  return checkGradients(loss, [
+    { name: 'x', value: x, grad: dx },
+    { name: 'w', value: w, grad: dw },
+    { name: 'b', value: b, grad: db },
+  ]);
+}
+
+const gradientConfigs: { label: string; x: number[]; w: number[]; options: ConvOptions }[] = [
+  {
+    label: 'stride 2, pad 1, 3×2 kernel',
+    x: [2, 3, 5, 4],
+    w: [2, 3, 3, 2],
+    options: { stride: 2, pad: 1 },
+  },
+  {
+    label: 'dilation 2, pad 2',
+    x: [2, 2, 6, 5],
+    w: [3, 2, 2, 3],
+    options: { dilation: 2, pad: 2 },
+  },
+  {
+    label: 'asymmetric pad [0, 2, 1, 0], stride [1, 2]',
+    x: [2, 2, 4, 5],
+    w: [2, 2, 3, 2],
+    options: { pad: [0, 2, 1, 0], stride: [1, 2] },
+  },
+];
+
+describe('conv2d', () => {
+  it('forward matches the hand-computed 5×5×3 example (two 3×3×3 filters, stride 2, pad 1)', () => {
+    const geom = convGeometry(exampleX.shape, exampleW.shape, { stride: 2, pad: 1 });
+    // out[0,0,0,0] by hand: (0·1 + 1·0 + 2·1 + 2·1) + 0 + (2·1 + 1·0 − 1·1 − 0·1) + bias 1 = 6.
+    const expected = [6, 7, 5, 3, -1, -1, 2, -1, 4, 2, -5, -8, 1, -4, -4, 0, -5, -5];
+    for (const impl of [naive, fast]) {
+      const out = impl.forward(zeros([1, 2, 3, 3]), exampleX, exampleW, exampleB, geom);
+      expect(toArray(out)).to.deep.equal(expected);
+    }
+  });
+
+  it('output size follows ⌊(in + 2·pad − kernel) / stride⌋ + 1', () => {
+    expect(convGeometry([1, 3, 5, 5], [2, 3, 3, 3], { stride: 2, pad: 1 })).to.include({
+      outH: 3,
+      outW: 3,
+    });
+    const g = convGeometry([1, 1, 7, 6], [1, 1, 3, 2], {
+      stride: [2, 3],
+      pad: [1, 0, 2, 1],
+      dilation: 2,
+    });
+    // H: ⌊(7 + 1 + 0 − 5) / 2⌋ + 1 = 2;  W: ⌊(6 + 2 + 1 − 3) / 3⌋ + 1 = 3.
+    expect(g).to.include({ outH: 2, outW: 3, padTop: 1, padBottom: 0, padLeft: 2, padRight: 1 });
+    expect(Object.isFrozen(g)).to.equal(true);
+  });
+
+  for (const impl of [
+    ['naive', naive],
+    ['fast', fast],
+  ] as const) {
+    for (const cfg of gradientConfigs) {
+      it(`${impl[0]} backward (input, weights, bias) matches numerical gradient (${cfg.label})`, () => {
+        const result = gradientCheck(impl[1], cfg.x, cfg.w, cfg.options, 7);
+        // Observed about 1e-10: conv is linear in each argument.
+        expect(result.maxError).to.be.below(1e-7, result.describe());
+      });
+    }
+  }
+
+  it('gradient check catches a backward that forgets to flip the filter', () => {
+    const wrong: Impl = {
+      ...fast,
+      backwardInput: (dx, dy, w, geom) => {
+        const flipped = w.step(1, 1, -1, -1) as Tensor;
+        return conv2dBackwardInput(dx, dy, flipped, geom);
+      },
+    };
+    const result = gradientCheck(wrong, [2, 2, 5, 4], [2, 2, 3, 3], { pad: 1 }, 3);
+    expect(result.maxError).to.be.above(1e-2);
+  });
+
+  it('backward to the weights accumulates into dw and db', () => {
+    const rng = new Rng(5);
+    const x = randomTensor(rng, [2, 2, 4, 4]);
+    const w = randomTensor(rng, [3, 2, 3, 3]);
+    const geom = convGeometry(x.shape, w.shape, { pad: 1 });
+    const dy = randomTensor(rng, [2, 3, 4, 4]);
+    for (const impl of [naive, fast]) {
+      const once = like(w);
+      const onceB = zeros([3]);
+      impl.backwardWeights(once, onceB, dy, x, geom);
+      const twice = like(w);
+      const twiceB = zeros([3]);
+      impl.backwardWeights(twice, twiceB, dy, x, geom);
+      impl.backwardWeights(twice, twiceB, dy, x, geom);
+      expect(
+        relativeDifference(
+          twice,
+          fromArray(
+            toArray(once).map((v) => 2 * v),
+            w.shape,
+          ),
+        ),
+      ).to.be.below(1e-14);
+      expect(
+        relativeDifference(
+          twiceB,
+          fromArray(
+            toArray(onceB).map((v) => 2 * v),
+            [3],
+          ),
+        ),
+      ).to.be.below(1e-14);
+    }
+  });
+
+  it('fast kernels equal naive on random shapes, strides, paddings, dilations and views', () => {
+    const config = fc.record({
+      N: fc.integer({ min: 1, max: 2 }),
+      C: fc.integer({ min: 1, max: 4 }),
+      F: fc.integer({ min: 1, max: 5 }),
+      H: fc.integer({ min: 1, max: 9 }),
+      W: fc.integer({ min: 1, max: 9 }),
+      kH: fc.integer({ min: 1, max: 4 }),
+      kW: fc.integer({ min: 1, max: 4 }),
+      stride: fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 })),
+      dilation: fc.tuple(fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1, max: 2 })),
+      pad: fc.tuple(
+        fc.integer({ min: 0, max: 2 }),
+        fc.integer({ min: 0, max: 2 }),
+        fc.integer({ min: 0, max: 2 }),
+        fc.integer({ min: 0, max: 2 }),
+      ),
+      layouts: fc.tuple(...Array.from({ length: 5 }, () => fc.constantFrom(...layouts))),
+      dtype: fc.constantFrom('float64' as const, 'float32' as const),
+      seed: fc.integer({ min: 0, max: 1000 }),
+    });
+    fc.assert(
+      fc.property(config, (c) => {
+        const [pT, pB, pL, pR] = c.pad;
+        const spanH = c.dilation[0] * (c.kH - 1) + 1;
+        const spanW = c.dilation[1] * (c.kW - 1) + 1;
+        fc.pre(spanH <= c.H + pT + pB && spanW <= c.W + pL + pR);
+        compareFastNaive(c, c.layouts);
+      }),
+      { seed: 20261128, numRuns: 150 },
+    );
+  });
+
+  it('throws naming both shapes when channels mismatch', () => {
+    expect(() => convGeometry([2, 3, 8, 8], [4, 2, 3, 3])).to.throw(
+      ShapeError,
+      /\[4, 2, 3, 3\].*\[2, 3, 8, 8\]|\[2, 3, 8, 8\].*\[4, 2, 3, 3\]/,
+    );
+  });
+
+  it('throws naming the numbers when the kernel is larger than the padded input', () => {
+    expect(() =>
+      convGeometry([1, 1, 4, 9], [1, 1, 3, 3], { dilation: 2, pad: [0, 0, 1, 1] }),
+    ).to.throw(
+      RangeError,
+      /kernel height 5 \(size 3, dilation 2\) is larger than the padded input height 4/,
+    );
+    expect(() => convGeometry([1, 1, 2, 2], [1, 1, 5, 1], { pad: 1 })).to.throw(
+      /kernel height 5 \(size 5, dilation 1\) is larger than the padded input height 4 \(2 \+ pad 1 \+ 1\); output height would be 0/,
+    );
+  });
+
+  it('throws on a zero or negative stride or dilation and on negative padding', () => {
+    expect(() => convGeometry([1, 1, 4, 4], [1, 1, 3, 3], { stride: 0 })).to.throw(/stride/);
+    expect(() => convGeometry([1, 1, 4, 4], [1, 1, 3, 3], { dilation: [1, 0] })).to.throw(
+      /dilation/,
+    );
+    expect(() => convGeometry([1, 1, 4, 4], [1, 1, 3, 3], { pad: -1 })).to.throw(/padding/);
+  });
+
+  it('kernels throw naming both shapes when the output does not fit the geometry', () => {
+    const geom = convGeometry([1, 2, 4, 4], [3, 2, 3, 3]);
+    expect(() =>
+      conv2dForward(zeros([1, 3, 3, 2]), zeros([1, 2, 4, 4]), zeros([3, 2, 3, 3]), null, geom),
+    ).to.throw(ShapeError, /\[1, 3, 3, 2\].*\[1, 3, 2, 2\]/);
+  });
+});
+
+interface Case {
+  N: number;
+  C: number;
+  F: number;
+  H: number;
+  W: number;
+  kH: number;
+  kW: number;
+  stride: [number, number];
+  dilation: [number, number];
+  pad: [number, number, number, number];
+  dtype: 'float64' | 'float32';
+  seed: number;
+}
+
+// Run both implementations on the same inputs (laid out as the given views) and compare.
+function compareFastNaive(c: Case, views: readonly Layout[]): void {
+  const rng = new Rng(c.seed);
+  const x = randomTensor(rng, [c.N, c.C, c.H, c.W], views[0], c.dtype);
+  const w = randomTensor(rng, [c.F, c.C, c.kH, c.kW], views[1], c.dtype);
+  const b = randomTensor(rng, [c.F], views[2], c.dtype);
+  const geom: ConvGeometry = convGeometry(x.shape, w.shape, {
+    stride: c.stride,
+    dilation: c.dilation,
+    pad: c.pad,
+  });
+  const outShape = [c.N, c.F, geom.outH, geom.outW];
+  const dy = randomTensor(rng, outShape, views[3], c.dtype);
+  const tol = c.dtype === 'float64' ? 1e-12 : 1e-5;
+  const pair = (make: () => Tensor) => [make(), make()] as const;
+
+  const [outFast, outNaive] = pair(() => randomTensor(rng, outShape, views[4], c.dtype));
+  conv2dForward(outFast, x, w, b, geom);
+  conv2dNaiveForward(outNaive, x, w, b, geom);
+  expect(relativeDifference(outFast, outNaive)).to.be.below(tol, 'forward');
+
+  const [dxFast, dxNaive] = pair(() => randomTensor(rng, x.shape, views[4], c.dtype));
+  conv2dBackwardInput(dxFast, dy, w, geom);
+  conv2dNaiveBackwardInput(dxNaive, dy, w, geom);
+  expect(relativeDifference(dxFast, dxNaive)).to.be.below(tol, 'backward input');
+
+  // Both start from the same nonzero gradient, to see that they accumulate the same way.
+  const dw0 = randomTensor(new Rng(c.seed + 1), w.shape, views[4], c.dtype);
+  const dwFast = dw0;
+  const dwNaive = randomTensor(new Rng(c.seed + 1), w.shape, views[4], c.dtype);
+  const dbFast = randomTensor(new Rng(c.seed + 2), [c.F], views[2], c.dtype);
+  const dbNaive = randomTensor(new Rng(c.seed + 2), [c.F], views[2], c.dtype);
+  conv2dBackwardWeights(dwFast, dbFast, dy, x, geom);
+  conv2dNaiveBackwardWeights(dwNaive, dbNaive, dy, x, geom);
+  expect(relativeDifference(dwFast, dwNaive)).to.be.below(tol, 'backward weights');
+  expect(relativeDifference(dbFast, dbNaive)).to.be.below(tol, 'backward bias');
+}

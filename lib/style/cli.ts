@@ -14,6 +14,7 @@ import {
   optimizeImage,
   type LayerWeight,
   type StyleLossOptions,
+  type TransferResult,
 } from './transfer.js';
 import { loadVgg19 } from './weights.js';
 
@@ -62,6 +63,7 @@ export interface CliOptions {
   normalize: LossNormalization;
   weights: string | undefined;
   force: boolean;
+  octaves: number;
 }
 
 // Defaults that depend on the weights: the experiment's recipe for the random net (centred
@@ -195,6 +197,12 @@ function program(): Command {
       'pretrained VGG-19: .caffemodel (Caffe) or .safetensors (PyTorch state dict)',
     )
     .option('--force', `allow a size above ${MAX_SIZE} px`, false)
+    .option(
+      '--octaves <n>',
+      'coarse-to-fine: run first at size/2^(n−1), …, size/2, then size (larger strokes)',
+      number('octaves', (n) => Number.isInteger(n) && n >= 1 && n <= 4),
+      1,
+    )
     .exitOverride();
 }
 
@@ -234,6 +242,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     normalize: (o['normalize'] as LossNormalization | undefined) ?? d.normalize,
     weights: o['weights'] as string | undefined,
     force: o['force'] as boolean,
+    octaves: o['octaves'] as number,
   };
 }
 
@@ -250,10 +259,17 @@ function samePath(a: string, b: string): boolean {
 function checkPaths(o: CliOptions): void {
   const inputs = [o.content, ...o.style, ...(o.weights ? [o.weights] : [])];
   if (!['content', 'noise', 'mixed'].includes(o.init)) inputs.push(o.init);
+  const outputs = [o.output];
+  const base = o.output.replace(/\.png$/i, '');
+  if (o.saveEvery > 0) {
+    for (let i = o.saveEvery; i < o.iterations * o.octaves; i += o.saveEvery)
+      outputs.push(`${base}_${i}.png`);
+  }
   for (const input of inputs) {
-    if (samePath(o.output, input)) {
+    const clash = outputs.find((out) => samePath(out, input));
+    if (clash !== undefined) {
       throw new Error(
-        `output ${o.output} is an input file; choose another --output (inputs are never overwritten)`,
+        `output ${clash} is an input file; choose another --output (inputs are never overwritten)`,
       );
     }
   }
@@ -305,13 +321,18 @@ export interface CliResult {
 
 function run(o: CliOptions, io: CliIO): CliResult {
   const start = performance.now();
-  const content = resizeLongestSide(readImage(o.content, { channels: 3 }), o.size);
+  const contentFile = readImage(o.content, { channels: 3 });
+  const styleFiles = o.style.map((path) => readImage(path, { channels: 3 }));
+  // The images at one output size: the style image is scaled with the output (--style-scale).
+  const at = (size: number) => ({
+    content: resizeLongestSide(contentFile, size),
+    styles: styleFiles.map((image, k) => ({
+      image: resizeLongestSide(image, Math.max(16, Math.round(size * o.styleScale))),
+      weight: o.styleBlendWeights?.[k] ?? 1,
+    })),
+  });
+  const { content, styles } = at(o.size);
   const [, H, W] = content.shape as [number, number, number];
-  const styleSize = Math.max(16, Math.round(o.size * o.styleScale));
-  const styles = o.style.map((path, k) => ({
-    image: resizeLongestSide(readImage(path, { channels: 3 }), styleSize),
-    weight: o.styleBlendWeights?.[k] ?? 1,
-  }));
   const init: InitKind | Tensor32 = ['content', 'noise', 'mixed'].includes(o.init)
     ? (o.init as InitKind)
     : resizeImage(readImage(o.init, { channels: 3 }), H, W);
@@ -349,7 +370,14 @@ function run(o: CliOptions, io: CliIO): CliResult {
     return s + 2 * net.cost(h, w, taps).macs;
   }, 2 * cost.macs);
   const rate = targetFlops / Math.max(1e-3, (performance.now() - t0) / 1000);
-  const evals = o.optimizer === 'lbfgs' ? Math.ceil(1.1 * o.iterations) : o.iterations + 1;
+  // Coarse-to-fine: octave k of n runs at size / 2^(n−1−k), costing 4^−(n−1−k) of the last one.
+  const sizes = Array.from({ length: o.octaves }, (_, k) =>
+    Math.round(o.size / 2 ** (o.octaves - 1 - k)),
+  );
+  const scale = sizes.reduce((s, sz) => s + (sz / o.size) ** 2, 0);
+  const evals = Math.ceil(
+    scale * (o.optimizer === 'lbfgs' ? 1.1 * o.iterations : o.iterations + 1),
+  );
   const n = 3 * H * W;
   const bytes =
     cost.activations * 4 * 3 + (o.optimizer === 'lbfgs' ? 2 * o.history * n * 8 : 3 * n * 8);
@@ -360,27 +388,42 @@ function run(o: CliOptions, io: CliIO): CliResult {
       `memory ≈ ${(bytes / 2 ** 20).toFixed(0)} MiB`,
   );
 
-  const progress = new Progress(o.iterations, {
+  const progress = new Progress(o.iterations * o.octaves, {
     label: 'nnzero-style',
     ...(io.progress === 'silent' && { mode: 'silent' as const }),
   });
   const base = o.output.replace(/\.png$/i, '');
   const finish = (img: Tensor32): Tensor32 =>
-    o.originalColors ? originalColors(clip01(img), content) : clip01(img);
-  const r = optimizeImage(loss, content, {
-    optimizer: o.optimizer,
-    iterations: o.iterations,
-    historySize: o.history,
-    learningRate: o.learningRate,
-    init,
-    seed: o.seed,
-    onIteration: ({ iteration, loss: value, image }) => {
-      progress.update(iteration, `loss ${value.toPrecision(4)}`);
-      if (o.saveEvery > 0 && iteration % o.saveEvery === 0 && iteration < o.iterations) {
-        writePng(`${base}_${iteration}.png`, finish(image()));
-      }
-    },
-  });
+    o.originalColors && img.shape[1] === H ? originalColors(clip01(img), content) : clip01(img);
+  let current: InitKind | Tensor32 = init;
+  let r: TransferResult | undefined;
+  for (const [k, size] of sizes.entries()) {
+    // Each octave starts from the previous one's result, enlarged (optimizeImage resizes it).
+    const octave = size === o.size ? { content, styles } : at(size);
+    const octaveLoss =
+      size === o.size
+        ? loss
+        : new StyleTransferLoss(net, octave.content, octave.styles, lossOptions);
+    const done = k * o.iterations;
+    r = optimizeImage(octaveLoss, octave.content, {
+      optimizer: o.optimizer,
+      iterations: o.iterations,
+      historySize: o.history,
+      learningRate: o.learningRate,
+      init: current,
+      seed: o.seed,
+      onIteration: ({ iteration, loss: value, image }) => {
+        const total = done + iteration;
+        progress.update(total, `loss ${value.toPrecision(4)}`);
+        if (o.saveEvery > 0 && total % o.saveEvery === 0 && total < o.iterations * o.octaves) {
+          const img = finish(image());
+          writePng(`${base}_${total}.png`, img.shape[1] === H ? img : resizeImage(img, H, W));
+        }
+      },
+    });
+    current = r.image;
+  }
+  if (r === undefined) throw new Error('no octave ran');
   progress.stop();
   writePng(o.output, finish(r.image));
   return {

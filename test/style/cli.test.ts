@@ -134,6 +134,30 @@ describe('nnzero-style CLI', () => {
     expect(Buffer.compare(readFileSync(input), before)).to.equal(0);
   });
 
+  it('refuses an intermediate save that would land on an input', () => {
+    const input = join(dir, 'out_2.png');
+    writeFileSync(input, readFileSync(bundledImage('chelsea.png')));
+    const r = cli([
+      '--content',
+      input,
+      '--output',
+      join(dir, 'out.png'),
+      '--save-every',
+      '2',
+      '--iterations',
+      '4',
+    ]);
+    expect(r.code).to.equal(1);
+    expect(r.err[0]).to.match(/out_2\.png is an input file/);
+  });
+
+  it('runs coarse to fine with --octaves, ending at the requested size', () => {
+    const output = join(dir, 'oct.png');
+    const r = cli(['--size', '64', '--octaves', '2', '--iterations', '2', '--output', output]);
+    expect(r.code, r.err.join('\n')).to.equal(0);
+    expect(readImage(output).shape).to.deep.equal([3, 43, 64]);
+  });
+
   it('names a missing image file', () => {
     const r = cli(['--content', join(dir, 'nope.png'), '--output', join(dir, 'o.png')]);
     expect(r.code).to.equal(1);

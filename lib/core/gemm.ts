@@ -33,9 +33,6 @@ const KC = 256;
 const MC = 128;
 const NC = 2048;
 
-// Below this many multiply-adds, packing costs more than it saves: a plain loop wins.
-const SMALL = 32 * 32 * 32;
-
 // Packed panels are float64 whatever the operands are, so the micro-kernel only ever sees
 // Float64Array and V8 keeps it monomorphic; float32 values convert exactly on the way in.
 let aPack = new Float64Array(MC * KC);
@@ -70,11 +67,8 @@ export function gemmStrided(
     scale(M, N, beta, c, cOff, cRowStride, cColStride);
     return;
   }
-  if (M * N * K < SMALL) {
-    const args = [a, aOff, aRowStride, aColStride, b, bOff, bRowStride, bColStride] as const;
-    gemmSmall(M, N, K, alpha, ...args, beta, c, cOff, cRowStride, cColStride);
-    return;
-  }
+  // Packing pays even for tiny products: a plain strided triple loop measured slower at every
+  // size down to 2×2×2, because its typed-array accesses see mixed element types and strides.
   growScratch(Math.min(M, MC), Math.min(N, NC), Math.min(K, KC));
   // Loop 5 (jc): column panels of B and C, NC wide.
   for (let jc = 0; jc < N; jc += NC) {
@@ -238,37 +232,6 @@ function growScratch(mc: number, nc: number, kc: number): void {
   const bNeed = Math.ceil(nc / NR) * NR * kc;
   if (aPack.length < aNeed) aPack = new Float64Array(aNeed);
   if (bPack.length < bNeed) bPack = new Float64Array(bNeed);
-}
-
-// Small products: the i-p-j loop order walks rows of B and C, accumulating in C directly.
-function gemmSmall(
-  M: number,
-  N: number,
-  K: number,
-  alpha: number,
-  a: GemmArray,
-  aOff: number,
-  aRowStride: number,
-  aColStride: number,
-  b: GemmArray,
-  bOff: number,
-  bRowStride: number,
-  bColStride: number,
-  beta: number,
-  c: GemmArray,
-  cOff: number,
-  cRowStride: number,
-  cColStride: number,
-): void {
-  scale(M, N, beta, c, cOff, cRowStride, cColStride);
-  for (let i = 0; i < M; i++) {
-    const cRow = cOff + i * cRowStride;
-    for (let p = 0; p < K; p++) {
-      const aip = alpha * a[aOff + i * aRowStride + p * aColStride]!;
-      const bRow = bOff + p * bRowStride;
-      for (let j = 0; j < N; j++) c[cRow + j * cColStride] += aip * b[bRow + j * bColStride]!;
-    }
-  }
 }
 
 // C ← beta·C, where beta = 0 writes zeros rather than multiplying (so NaN in C is cleared).

@@ -262,7 +262,8 @@ export async function main(options: ChapterOptions = {}): Promise<Chapter3Result
    *
    * We watch the test accuracy after every epoch to draw the curve, but we never choose
    * anything by it: the number of epochs is fixed in advance, so the final test accuracy is an
-   * honest estimate. Expect about 97% after one epoch; initial loss ≈ ln 10 ≈ 2.30.
+   * honest estimate. Initial loss ≈ ln 10 ≈ 2.30; expect about 96.5% test accuracy after one
+   * epoch and about 98.5% after eight (measured: 98.55%, about 70 s of CPU time in all).
    */
   const N = trainSet.labels.length;
   const stepsPerEpoch = Math.floor(N / batchSize);
@@ -322,7 +323,7 @@ export async function main(options: ChapterOptions = {}): Promise<Chapter3Result
         yLabel: 'loss',
         logY: true,
         series: [
-          { name: 'train (shifted digits, mean over epoch)', x: curve.epoch, y: curve.trainLoss },
+          { name: 'train (shifted)', x: curve.epoch, y: curve.trainLoss },
           { name: 'test', x: curve.epoch, y: curve.testLoss },
         ],
       }),
@@ -335,8 +336,8 @@ export async function main(options: ChapterOptions = {}): Promise<Chapter3Result
         xLabel: 'epoch',
         yLabel: 'accuracy',
         series: [
-          { name: 'train (first 10,000)', x: curve.epoch, y: accuracy.train },
-          { name: 'test (official 10,000)', x: curve.epoch, y: accuracy.test },
+          { name: 'train', x: curve.epoch, y: accuracy.train },
+          { name: 'test', x: curve.epoch, y: accuracy.test },
         ],
       }),
       { png: true },

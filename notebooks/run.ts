@@ -8,6 +8,7 @@ type ChapterMain = (options: ChapterOptions) => Promise<unknown>;
 const chapters: Record<string, () => Promise<{ main: ChapterMain }>> = {
   '1': () => import('./01-perceptron.js'),
   '2': () => import('./02-linear-unit.js'),
+  '4': () => import('./04-cnn-mnist.js'),
 };
 
 const program = new Command()

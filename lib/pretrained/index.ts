@@ -46,3 +46,6 @@ export {
   importCaffe,
   parameterCount,
 } from './caffe-import.js';
+export { type Pads, samePadding, Pad2d } from './pad.js';
+export { AddConstant } from './add-constant.js';
+export { type OnnxImportOptions, ONNX_OPERATORS, onnxToGraph, importOnnx } from './onnx-import.js';

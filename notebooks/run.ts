@@ -8,6 +8,7 @@ type ChapterMain = (options: ChapterOptions) => Promise<unknown>;
 const chapters: Record<string, () => Promise<{ main: ChapterMain }>> = {
   '1': () => import('./01-perceptron.js'),
   '2': () => import('./02-linear-unit.js'),
+  '3': () => import('./03-mlp-backprop.js'),
 };
 
 const program = new Command()

@@ -11,27 +11,30 @@ import { checkGemmShapes, gemm, gemmStrided } from './gemm.js';
 import type { GemmArray, GemmMatrix } from './gemm.js';
 import { gemmWasmBase64, gemmWasmSharedBase64 } from './wasm/gemm-wasm.js';
 
+/** Arguments of the kernel's `gemm`: sizes, alpha, then pointer and strides of A, B, beta, C. */
+export type KernelArgs = [
+  M: number,
+  N: number,
+  K: number,
+  alpha: number,
+  aPtr: number,
+  aRs: number,
+  aCs: number,
+  bPtr: number,
+  bRs: number,
+  bCs: number,
+  beta: number,
+  cPtr: number,
+  cRs: number,
+  cCs: number,
+  scratch: number,
+];
+
 /** The exports of the compiled kernel (assembly/gemm.ts). */
 export interface GemmKernelExports {
   heapBase(): number;
   scratchBytes(): number;
-  gemm(
-    M: number,
-    N: number,
-    K: number,
-    alpha: number,
-    aPtr: number,
-    aRs: number,
-    aCs: number,
-    bPtr: number,
-    bRs: number,
-    bCs: number,
-    beta: number,
-    cPtr: number,
-    cRs: number,
-    cCs: number,
-    scratch: number,
-  ): void;
+  gemm(...args: KernelArgs): void;
 }
 
 // (module (func (result v128) v128.const 0)): validates only where SIMD is implemented.
@@ -73,6 +76,23 @@ export interface GemmKernel {
 
 let kernel: GemmKernel | undefined;
 
+/** The exports of a kernel instance, checked to be the functions this loader calls. */
+export function kernelExports(instance: WebAssembly.Instance): GemmKernelExports {
+  const { heapBase, scratchBytes, gemm } = instance.exports;
+  if (
+    typeof heapBase !== 'function' ||
+    typeof scratchBytes !== 'function' ||
+    typeof gemm !== 'function'
+  ) {
+    throw new Error('gemm: the WebAssembly module does not export heapBase, scratchBytes and gemm');
+  }
+  return {
+    heapBase: heapBase as () => number,
+    scratchBytes: scratchBytes as () => number,
+    gemm: gemm as (...args: KernelArgs) => void,
+  };
+}
+
 /**
  * The kernel instance, created on first use. It uses a shared memory where the runtime allows
  * one (Node; cross-origin-isolated pages), so worker threads can run on the same operands.
@@ -88,8 +108,7 @@ export function gemmKernel(): GemmKernel {
     memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES });
     module = new WebAssembly.Module(decode(gemmWasmBase64));
   }
-  const instance = new WebAssembly.Instance(module, { env: { memory } });
-  const exports = instance.exports as unknown as GemmKernelExports;
+  const exports = kernelExports(new WebAssembly.Instance(module, { env: { memory } }));
   kernel = {
     module,
     memory,

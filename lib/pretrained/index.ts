@@ -30,6 +30,7 @@ export {
   type GraphOptions,
   type GraphRun,
   type GraphRow,
+  type GraphBackwardOptions,
   nodeInputs,
   topologicalOrder,
   Graph,

@@ -50,3 +50,15 @@ export {
 export { type Pads, samePadding, Pad2d } from './pad.js';
 export { AddConstant } from './add-constant.js';
 export { type OnnxImportOptions, ONNX_OPERATORS, onnxToGraph, importOnnx } from './onnx-import.js';
+export {
+  type TappableNet,
+  type DreamOptions,
+  roll2d,
+  resizeBilinear,
+  octaveSizes,
+  dreamStep,
+  dream,
+  caffePreprocess,
+  caffeDeprocess,
+  caffeClip,
+} from './dream.js';

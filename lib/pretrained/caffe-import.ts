@@ -51,9 +51,9 @@ export class ImportError extends Error {
   /** The offending layer's (or node's) name. */
   readonly layer: string;
 
-  /** @param layer name, @param type its type, @param problem what is wrong */
-  constructor(layer: string, type: string, problem: string) {
-    super(`layer "${layer}" (${type}): ${problem}`);
+  /** @param layer name, @param type its type, @param problem what is wrong, @param kind `layer` or `node` */
+  constructor(layer: string, type: string, problem: string, kind: 'layer' | 'node' = 'layer') {
+    super(`${kind} "${layer}" (${type}): ${problem}`);
     this.layer = layer;
   }
 }

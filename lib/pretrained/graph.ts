@@ -6,6 +6,7 @@
 // out, exactly the multivariate chain rule. Chains should stay Sequential; this is for the rest.
 import {
   addInPlace,
+  assign,
   checkUpstream,
   copy,
   dtypeOf,
@@ -23,8 +24,6 @@ export interface LayerNode {
   readonly name: string;
   readonly input: string;
   readonly layer: Layer;
-  /** Leave this node's parameters out of params() (their values stay fixed). */
-  readonly frozen?: boolean;
 }
 
 /** A node applying a merge layer (Concat, EltwiseSum) to the tensors named in `inputs`. */
@@ -32,11 +31,27 @@ export interface MergeNode {
   readonly name: string;
   readonly inputs: readonly string[];
   readonly merge: MergeLayer;
-  readonly frozen?: boolean;
 }
 
 /** A graph node: its output tensor is called by the node's name. */
 export type GraphNode = LayerNode | MergeNode;
+
+/** Options of a backward pass with taps (the same shape as chapter 4's Sequential). */
+export interface GraphBackwardOptions {
+  /** Loss gradients at named node outputs, each the shape of that output; added on the way down. */
+  tapGradients?: ReadonlyMap<string, Tensor>;
+}
+
+// A layer that implements `frozen` itself (chapter 4's Conv2d and pooling).
+function hasFrozenSwitch(
+  layer: Layer | MergeLayer,
+): layer is (Layer | MergeLayer) & { frozen: boolean } {
+  return typeof (layer as { frozen?: unknown }).frozen === 'boolean';
+}
+
+function layerOf(node: GraphNode): Layer | MergeLayer {
+  return 'merge' in node ? node.merge : node.layer;
+}
 
 /** The names of the tensors a node reads. */
 export function nodeInputs(node: GraphNode): readonly string[] {
@@ -54,7 +69,7 @@ export interface GraphOptions {
 /** What run() computes: the output and the requested intermediate activations by name. */
 export interface GraphRun {
   readonly output: Tensor;
-  readonly taps: Readonly<Record<string, Tensor>>;
+  readonly taps: ReadonlyMap<string, Tensor>;
 }
 
 /** One row of a graph's layer table. */
@@ -117,6 +132,9 @@ export class Graph implements Layer {
   readonly input: string;
   readonly output: string;
   readonly #byName: Map<string, GraphNode>;
+  // Frozen nodes whose layer has parameters but no `frozen` switch (e.g. Linear, BatchNorm2d):
+  // their gradients are saved before backward and put back after.
+  readonly #frozenByNet = new Set<GraphNode>();
   // What the last run computed, in order, so backward walks exactly that.
   #ran:
     { nodes: GraphNode[]; shapes: Map<string, number[]>; output: string; dtype: DType } | undefined;
@@ -163,6 +181,22 @@ export class Graph implements Layer {
   }
 
   /**
+   * Forward that also returns the named node outputs ("taps") as a Map (chapter 4's Sequential
+   * has the same method). With stopAtDeepestTap only the nodes the taps need run, and y is the
+   * last tap's output.
+   */
+  forwardWithTaps(
+    x: Tensor,
+    names: readonly string[],
+    { stopAtDeepestTap = false }: { stopAtDeepestTap?: boolean } = {},
+  ): { y: Tensor; taps: Map<string, Tensor> } {
+    const last = names[names.length - 1];
+    const output = stopAtDeepestTap && last !== undefined ? last : this.output;
+    const { output: y, taps } = this.run(x, { taps: names, output });
+    return { y, taps: new Map(taps) };
+  }
+
+  /**
    * Run only what `output` (default: the graph's) and the `taps` need; return both.
    * @example const { taps } = net.run(image, { taps: ['inception_4c/output'], output: 'inception_4c/output' });
    */
@@ -179,7 +213,7 @@ export class Graph implements Layer {
     nodes.forEach((n, i) => nodeInputs(n).forEach((name) => lastUse.set(name, i)));
     const keep = new Set([this.input, output, ...taps]);
     const shapes = new Map<string, number[]>([[this.input, [...x.shape]]]);
-    const tapValues: Record<string, Tensor> = {};
+    const tapValues = new Map<string, Tensor>();
     nodes.forEach((node, i) => {
       const y =
         'merge' in node
@@ -191,7 +225,7 @@ export class Graph implements Layer {
         if (lastUse.get(name) === i && !keep.has(name)) values.delete(name);
       }
     });
-    for (const t of taps) tapValues[t] = values.get(t)!;
+    for (const t of taps) tapValues.set(t, values.get(t)!);
     this.#ran = { nodes, shapes, output, dtype: dtypeOf(x) };
     return { output: values.get(output)!, taps: tapValues };
   }
@@ -200,10 +234,7 @@ export class Graph implements Layer {
    * Backpropagate through what the last run computed: dy (or null) at its output, plus each
    * tap's gradient added at its tensor. Returns a fresh dL/dx; parameter gradients accumulate.
    */
-  backward(
-    dy: Tensor | null,
-    { tapGradients = {} }: { tapGradients?: Readonly<Record<string, Tensor>> } = {},
-  ): Tensor {
+  backward(dy: Tensor | null, { tapGradients = new Map() }: GraphBackwardOptions = {}): Tensor {
     const ran = this.#ran;
     if (ran === undefined) throw new Error('Graph.backward called before forward');
     const grads = new Map<string, Tensor>();
@@ -217,7 +248,10 @@ export class Graph implements Layer {
       checkUpstream(dy, ran.shapes.get(ran.output)!, `Graph output "${ran.output}"`);
       accumulate(ran.output, dy, false);
     }
-    for (const [name, g] of Object.entries(tapGradients)) {
+    if (dy === null && tapGradients.size === 0) {
+      throw new Error('Graph.backward: dy is null and no tap gradients were given');
+    }
+    for (const [name, g] of tapGradients) {
       const shape = ran.shapes.get(name);
       if (shape === undefined) {
         throw new Error(`Graph.backward: tap "${name}" was not computed by the last forward`);
@@ -230,12 +264,21 @@ export class Graph implements Layer {
       const g = grads.get(node.name);
       if (g === undefined) continue; // nothing downstream of this node reaches the loss
       grads.delete(node.name);
+      const saved = this.#frozenByNet.has(node)
+        ? layerOf(node)
+            .params()
+            .map((p) => copy(p.grad))
+        : undefined;
       if ('merge' in node) {
         const dxs = node.merge.backward(g);
         node.inputs.forEach((name, k) => accumulate(name, dxs[k]!, true));
       } else {
         accumulate(node.input, node.layer.backward(g), true);
       }
+      if (saved)
+        layerOf(node)
+          .params()
+          .forEach((p, k) => assign(p.grad, saved[k]!));
     }
     const inputShape = ran.shapes.get(this.input)!;
     const dx = grads.get(this.input);
@@ -243,17 +286,42 @@ export class Graph implements Layer {
     return zeros(inputShape, ran.dtype);
   }
 
-  /** Parameters of every node not frozen, in topological order. */
+  /** Parameters of every node, in topological order. */
   params(): Param[] {
-    return this.nodes
-      .filter((n) => !n.frozen)
-      .flatMap((n) => ('merge' in n ? n.merge : n.layer).params());
+    return this.nodes.flatMap((n) => layerOf(n).params());
+  }
+
+  /**
+   * Freeze (or unfreeze) the named nodes, all by default: backward still returns dx through them
+   * but leaves their parameter gradients untouched (Conv2d skips computing them altogether).
+   */
+  freeze(names: readonly string[] = this.nodes.map((n) => n.name), frozen = true): this {
+    for (const name of names) {
+      const node = this.node(name);
+      const layer = layerOf(node);
+      if (hasFrozenSwitch(layer)) layer.frozen = frozen;
+      else if (frozen && layer.params().length > 0) this.#frozenByNet.add(node);
+      else this.#frozenByNet.delete(node);
+    }
+    return this;
+  }
+
+  /** True when the named node is frozen. */
+  isFrozen(name: string): boolean {
+    const node = this.node(name);
+    const layer = layerOf(node);
+    return hasFrozenSwitch(layer) ? layer.frozen : this.#frozenByNet.has(node);
+  }
+
+  /** The parameters of the nodes that are not frozen (what an optimizer should update). */
+  trainableParams(): Param[] {
+    return this.nodes.flatMap((n) => (this.isFrozen(n.name) ? [] : layerOf(n).params()));
   }
 
   /** One row per node: name, layer class, inputs, parameter count (for a layer table). */
   summary(): GraphRow[] {
     return this.nodes.map((n) => {
-      const layer = 'merge' in n ? n.merge : n.layer;
+      const layer = layerOf(n);
       return {
         name: n.name,
         kind: layer.constructor.name,

@@ -30,6 +30,7 @@ export {
   type GraphOptions,
   type GraphRun,
   type GraphRow,
+  type GraphBackwardOptions,
   nodeInputs,
   topologicalOrder,
   Graph,
@@ -46,3 +47,18 @@ export {
   importCaffe,
   parameterCount,
 } from './caffe-import.js';
+export { type Pads, samePadding, Pad2d } from './pad.js';
+export { AddConstant } from './add-constant.js';
+export { type OnnxImportOptions, ONNX_OPERATORS, onnxToGraph, importOnnx } from './onnx-import.js';
+export {
+  type TappableNet,
+  type DreamOptions,
+  roll2d,
+  resizeBilinear,
+  octaveSizes,
+  dreamStep,
+  dream,
+  caffePreprocess,
+  caffeDeprocess,
+  caffeClip,
+} from './dream.js';

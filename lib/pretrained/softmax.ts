@@ -13,19 +13,36 @@ import {
   type Tensor,
 } from '../core/index.js';
 
-/** y = exp(x_c − max) / Σ_c' exp(x_c' − max) along axis 1 of x [N, C, …]. */
+// View a shape as [outer, C, inner] around the softmax axis.
+function around(shape: readonly number[], axis: number): [number, number, number] {
+  const C = shape[axis]!;
+  const N = shape.slice(0, axis).reduce((a, b) => a * b, 1);
+  return [N, C, shape.slice(axis + 1).reduce((a, b) => a * b, 1)];
+}
+
+/**
+ * y = exp(x_c − max) / Σ_c' exp(x_c' − max) along one axis of x (default 1, the channels of
+ * [N, C, …]; negative axes count from the end, as ONNX's do).
+ */
 export class Softmax implements Layer {
   readonly name: string;
+  readonly axis: number;
   #y: Tensor | undefined;
+  #axis = 1;
 
-  constructor({ name = 'softmax' }: { name?: string } = {}) {
+  constructor({ name = 'softmax', axis = 1 }: { name?: string; axis?: number } = {}) {
     this.name = name;
+    this.axis = axis;
   }
 
   forward(x: Tensor): Tensor {
-    if (x.shape.length < 2) throw new ShapeError(`Softmax(${this.name}) input`, x.shape, [-1, -1]);
-    const [N, C] = x.shape as [number, number];
-    const S = x.size / (N * C);
+    const rank = x.shape.length;
+    const axis = this.axis < 0 ? this.axis + rank : this.axis;
+    if (axis < 0 || axis >= rank) {
+      throw new ShapeError(`Softmax(${this.name}) over axis ${this.axis}`, x.shape, [-1, -1]);
+    }
+    this.#axis = axis;
+    const [N, C, S] = around(x.shape, axis);
     const xd = contiguous(x).data;
     const y = zeros(x.shape, dtypeOf(x));
     const yd = y.data;
@@ -48,8 +65,7 @@ export class Softmax implements Layer {
   backward(dy: Tensor): Tensor {
     const y = requireCache(this.#y, `Softmax(${this.name})`);
     checkUpstream(dy, y.shape, `Softmax(${this.name})`);
-    const [N, C] = y.shape as [number, number];
-    const S = y.size / (N * C);
+    const [N, C, S] = around(y.shape, this.#axis);
     const gd = contiguous(dy).data;
     const yd = y.data;
     const dx = zeros(y.shape, dtypeOf(dy));

@@ -334,7 +334,7 @@ describe('importCaffe', () => {
     const x = randomTensor(new Rng(3), [1, 3, 9, 8], { dtype: 'float32' });
     const { taps } = graph.run(x, { taps: [tensors.get('pool1')!] });
     // pool1 is 2 × 2 only because Caffe rounds up: floor mode would give a width of 1.
-    expect(taps['pool1']!.shape).to.deep.equal([1, 4, 2, 2]);
+    expect(taps.get('pool1')!.shape).to.deep.equal([1, 4, 2, 2]);
   });
 
   it('lists the layer table with parameter counts that add up', () => {

@@ -116,7 +116,7 @@ describe('Graph', () => {
     const x = randomTensor(rng, [1, 3, 2, 2]);
     const { output, taps } = graph.run(x, { output: 'mid', taps: ['first'] });
     expect(last.forwardCalls).to.equal(0);
-    expect(relativeDifference(taps['first']!, first.forward(x))).to.equal(0);
+    expect(relativeDifference(taps.get('first')!, first.forward(x))).to.equal(0);
     expect(output.shape).to.deep.equal([1, 3, 2, 2]);
   });
 
@@ -126,13 +126,20 @@ describe('Graph', () => {
     const x = randomTensor(rng, [2, 3, 2, 2]);
     const { output, taps } = graph.run(x, { taps: ['b2', 'b1'] });
     const dy = rng.fillNormal(like(output));
-    const dB2 = rng.fillNormal(like(taps['b2']!));
-    const dB1 = rng.fillNormal(like(taps['b1']!));
+    const dB2 = rng.fillNormal(like(taps.get('b2')!));
+    const dB1 = rng.fillNormal(like(taps.get('b1')!));
     zeroGrad(graph.params());
-    const dx = copy(graph.backward(dy, { tapGradients: { b2: dB2, b1: dB1 } }));
+    const dx = copy(
+      graph.backward(dy, {
+        tapGradients: new Map([
+          ['b2', dB2],
+          ['b1', dB1],
+        ]),
+      }),
+    );
     const loss = (): number => {
       const r = graph.run(x, { taps: ['b2', 'b1'] });
-      return dot(dy, r.output) + dot(dB2, r.taps['b2']!) + dot(dB1, r.taps['b1']!);
+      return dot(dy, r.output) + dot(dB2, r.taps.get('b2')!) + dot(dB1, r.taps.get('b1')!);
     };
     const targets = [
       { name: 'input', value: x, grad: dx },
@@ -147,21 +154,48 @@ describe('Graph', () => {
     const graph = residual(rng);
     const x = randomTensor(rng, [1, 3, 2, 2]);
     const { taps } = graph.run(x, { taps: ['a'] });
-    const dA = rng.fillNormal(like(taps['a']!));
+    const dA = rng.fillNormal(like(taps.get('a')!));
     const lrn = new LRN(3, { alpha: 0.4 });
     lrn.forward(x);
     expect(
-      relativeDifference(graph.backward(null, { tapGradients: { a: dA } }), lrn.backward(dA)),
+      relativeDifference(
+        graph.backward(null, { tapGradients: new Map([['a', dA]]) }),
+        lrn.backward(dA),
+      ),
     ).to.be.below(1e-15);
   });
 
-  it('leaves frozen nodes out of params()', () => {
+  it('freezes nodes: their gradients stay untouched while dx still flows through them', () => {
     const rng = new Rng(27);
+    const a = new Pointwise(rng, 2, 2, 'a');
     const graph = new Graph([
-      { name: 'a', input: 'data', layer: new Pointwise(rng, 2, 2, 'a'), frozen: true },
+      { name: 'a', input: 'data', layer: a },
       { name: 'b', input: 'a', layer: new Pointwise(rng, 2, 2, 'b') },
+    ]).freeze(['a']);
+    expect(graph.isFrozen('a')).to.equal(true);
+    expect(graph.trainableParams().map((p) => p.name)).to.deep.equal(['b.weight', 'b.bias']);
+    expect(graph.params()).to.have.length(4);
+    const x = randomTensor(rng, [1, 2, 2, 2]);
+    zeroGrad(graph.params());
+    graph.forward(x);
+    const dx = graph.backward(randomTensor(rng, [1, 2, 2, 2]));
+    expect(toArray(a.weight.grad).every((v) => v === 0)).to.equal(true);
+    expect(toArray(dx).some((v) => v !== 0)).to.equal(true);
+  });
+
+  it('forwardWithTaps returns a Map and stops at the deepest tap when asked', () => {
+    const rng = new Rng(31);
+    const last = new Pointwise(rng, 3, 3, 'last');
+    const graph = new Graph([
+      { name: 'a', input: 'data', layer: new LRN(3) },
+      { name: 'last', input: 'a', layer: last },
     ]);
-    expect(graph.params().map((p) => p.name)).to.deep.equal(['b.weight', 'b.bias']);
+    const { y, taps } = graph.forwardWithTaps(randomTensor(rng, [1, 3, 2, 2]), ['a'], {
+      stopAtDeepestTap: true,
+    });
+    expect(last.forwardCalls).to.equal(0);
+    expect(y).to.equal(taps.get('a'));
+    expect(() => graph.backward(null)).to.throw(/dy is null and no tap gradients/);
   });
 
   it('lists a layer table with parameter counts', () => {
@@ -203,7 +237,7 @@ describe('Graph', () => {
     const x = randomTensor(rng, [1, 3, 2, 2]);
     expect(() => graph.backward(x)).to.throw(/Graph.backward called before forward/);
     graph.run(x, { output: 'a' });
-    expect(() => graph.backward(null, { tapGradients: { out: x } })).to.throw(
+    expect(() => graph.backward(null, { tapGradients: new Map([['out', x]]) })).to.throw(
       /tap "out" was not computed/,
     );
   });

@@ -1,9 +1,8 @@
 // The fast convolution: im2col turns each image's receptive fields into the columns of a matrix,
 // and the three conv passes become three matrix products (forward W·cols, backward-input Wᵀ·dY
 // then col2im, backward-weights dY·colsᵀ). Same signatures as conv2d-naive.ts, tested equal.
-import { type FloatArray, type Tensor } from '../core/index.js';
+import { gemmWasmStrided, type FloatArray, type Tensor } from '../core/index.js';
 import { checkConvShapes } from './conv2d-shapes.js';
-import { gemmWasmStrided } from '../core/gemm-wasm.js';
 import { type ConvGeometry } from './geometry.js';
 import { col2im, im2col } from './im2col.js';
 

@@ -2,8 +2,7 @@
 // F Fᵀ (Gatys et al. 2016, eq. 3) and its backward (G − A) F (eq. 6). Both are core's GEMM with
 // the right strides: Fᵀ is F read with its strides swapped, so no transpose is ever copied.
 // Float32 features go to the WebAssembly SIMD kernel; float64 (gradient checks) to plain GEMM.
-import { gemmStrided, type FloatArray } from '../core/index.js';
-import { gemmWasmStrided } from '../core/gemm-wasm.js';
+import { gemmStrided, gemmWasmStrided, type FloatArray } from '../core/index.js';
 
 /** out ← alpha · F Fᵀ for F of shape [C, M] (row-major at `f`); out has shape [C, C]. */
 export function gramProduct(

@@ -118,7 +118,7 @@ export function parseLayers(spec: string, equal: boolean): LayerWeight[] {
 function program(): Command {
   return new Command('nnzero-style')
     .description(
-      'Neural style transfer (Gatys, Ecker & Bethge 2016) on nnzero’s own kernels. Without --weights it uses a\n' +
+      'Neural style transfer (Gatys, Ecker & Bethge 2016) on nnzero’s own kernels. Without --weights it uses a ' +
         'seeded random VGG-like network (nothing to download); with --weights, pretrained VGG-19.',
     )
     .option('-c, --content <path>', 'content image (PNG or JPEG)', bundledImage('chelsea.png'))

@@ -20,17 +20,18 @@ self.onmessage = (event: MessageEvent<StyleRequest>) => {
       kind: 'started',
       description: `random VGG (seed ${seed}), ${net.layerNames.length} layers`,
     });
-    // Chapter 5's settings: content at relu3; centred style statistics at relu1…relu5, equally
-    // weighted; α = 1, β = 30, a little total variation; L-BFGS starting from the photo.
+    // Chapter 5's recipe, retuned for thumbnails: content at relu2 (at 96 px relu3 sees only
+    // 24×24 and the photo dissolves into the painting); centred style statistics at relu1…relu5,
+    // equally weighted; α = 1, β = 5, a little total variation; L-BFGS starting from the photo.
     const styleLayers: LayerWeight[] = [1, 2, 3, 4, 5].map((k) => ({
       layer: `relu${k}`,
       weight: 0.2,
     }));
     styleTransfer(net, content, [{ image: style, weight: 1 }], {
-      contentLayers: [{ layer: 'relu3', weight: 1 }],
+      contentLayers: [{ layer: 'relu2', weight: 1 }],
       styleLayers,
       contentWeight: 1,
-      styleWeight: 30,
+      styleWeight: 5,
       tvWeight: 10,
       statistic: 'centred',
       normalize: 'target',

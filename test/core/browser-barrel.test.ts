@@ -27,9 +27,6 @@ const NODE_ONLY = [
   'writeFigure',
   'svgToPng',
   'Progress',
-  'startGemmPool',
-  'stopGemmPool',
-  'defaultThreads',
 ].sort();
 
 describe('browser barrel', () => {

@@ -62,3 +62,4 @@ export {
   caffeDeprocess,
   caffeClip,
 } from './dream.js';
+export { NSFW_MEAN, resizePillowBilinear, nsfwPreprocess, nsfwScore } from './nsfw.js';

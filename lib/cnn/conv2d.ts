@@ -1,14 +1,15 @@
 // The fast convolution: im2col turns each image's receptive fields into the columns of a matrix,
 // and the three conv passes become three matrix products (forward W·cols, backward-input Wᵀ·dY
 // then col2im, backward-weights dY·colsᵀ). Same signatures as conv2d-naive.ts, tested equal.
-import { gemmStrided, type FloatArray, type Tensor } from '../core/index.js';
+import { type FloatArray, type Tensor } from '../core/index.js';
 import { checkConvShapes } from './conv2d-shapes.js';
+import { gemmWasmStrided } from '../core/gemm-wasm.js';
 import { type ConvGeometry } from './geometry.js';
 import { col2im, im2col } from './im2col.js';
 
 // Every matrix product in this file goes through this one name, so that moving to another GEMM
 // with the same raw signature (M, N, K, α, a, aOff, aRs, aCs, b, …, β, c, …) is a one-line change.
-const matmul = gemmStrided;
+const matmul = gemmWasmStrided;
 
 // Module-level scratch, grown on demand and reused by every call, so the hot path allocates
 // nothing: `cols` for im2col, `mat` for a tensor slice whose strides do not merge into a matrix.
@@ -105,9 +106,55 @@ function weightMatrix(w: Tensor, geom: ConvGeometry): Matrix {
   return { data: copy, off: 0, rs: K, cs: 1 };
 }
 
+// Images per matrix product: small images are batched side by side in one cols matrix
+// [C·kH·kW, nb·outH·outW], so the GEMM gets wide enough to run at speed (a LeNet layer on one
+// 8×8 map is far too small); capped so cols stays near 4M elements.
+const COLS_BUDGET = 1 << 22;
+function imagesPerProduct(N: number, K: number, P: number): number {
+  return Math.max(1, Math.min(N, Math.floor(COLS_BUDGET / (K * P))));
+}
+
+// Images n0 … n0 + nb − 1 of t [N, F, outH, outW] as one row-major matrix [F, nb·P] in scratch:
+// row f holds dy[n0, f, :], dy[n0 + 1, f, :], … side by side (the column order of cols).
+function gatherImages(t: Tensor, n0: number, nb: number, P: number): Matrix {
+  const [, F, B, D] = t.shape as [number, number, number, number];
+  const [s0, s1, s2, s3] = t.stride as [number, number, number, number];
+  const L = nb * P;
+  const dst = buffer(t.data, 'mat', F * L);
+  const src = t.data;
+  for (let f = 0; f < F; f++) {
+    for (let i = 0; i < nb; i++) {
+      let p = f * L + i * P;
+      for (let b = 0; b < B; b++) {
+        let q = t.offset + (n0 + i) * s0 + f * s1 + b * s2;
+        for (let d = 0; d < D; d++, q += s3) dst[p++] = src[q]!;
+      }
+    }
+  }
+  return { data: dst, off: 0, rs: L, cs: 1 };
+}
+
+// The inverse: row-major [F, nb·P] in `src` into images n0 … n0 + nb − 1 of t.
+function scatterImages(t: Tensor, n0: number, nb: number, P: number, src: FloatArray): void {
+  const [, F, B, D] = t.shape as [number, number, number, number];
+  const [s0, s1, s2, s3] = t.stride as [number, number, number, number];
+  const L = nb * P;
+  const dst = t.data;
+  for (let f = 0; f < F; f++) {
+    for (let i = 0; i < nb; i++) {
+      let p = f * L + i * P;
+      for (let b = 0; b < B; b++) {
+        let q = t.offset + (n0 + i) * s0 + f * s1 + b * s2;
+        for (let d = 0; d < D; d++, q += s3) dst[q] = src[p++]!;
+      }
+    }
+  }
+}
+
 /**
- * Fast conv forward (im2col + GEMM): out[n] = W·cols(x[n]) + b, per image, where W is w seen as
- * `[F, C·kH·kW]` and cols is `[C·kH·kW, outH·outW]` (im2col.ts). Overwrites out.
+ * Fast conv forward (im2col + GEMM): out[n] = W·cols(x[n]) + b, where W is w seen as
+ * `[F, C·kH·kW]` and cols is `[C·kH·kW, outH·outW]` (im2col.ts); several small images share one
+ * product. Overwrites out.
  * @param out shape [N, F, outH, outW]; @param x [N, C, H, W]; @param w [F, C, kH, kW]; @param b [F] or null
  * @returns out, with outH = ⌊(H + padTop + padBottom − dilationH·(kH − 1) − 1) / strideH⌋ + 1
  */
@@ -123,27 +170,31 @@ export function conv2dForward(
   const K = C * kH * kW;
   const P = outH * outW;
   const W = weightMatrix(w, geom);
-  const cols = buffer(x.data, 'cols', K * P);
-  for (let n = 0; n < N; n++) {
-    im2col(cols, x, n, geom);
-    const direct = sliceMatrix(out, n);
-    const y = direct ?? { data: buffer(out.data, 'mat', F * P), off: 0, rs: P, cs: 1 };
+  const chunk = imagesPerProduct(N, K, P);
+  const cols = buffer(x.data, 'cols', K * P * chunk);
+  for (let n0 = 0; n0 < N; n0 += chunk) {
+    const nb = Math.min(chunk, N - n0);
+    const L = nb * P;
+    for (let i = 0; i < nb; i++) im2col(cols, x, n0 + i, geom, L, i * P);
+    // One image whose output slice is a strided matrix is written in place; otherwise via scratch.
+    const direct = nb === 1 ? sliceMatrix(out, n0) : null;
+    const y = direct ?? { data: buffer(out.data, 'mat', F * L), off: 0, rs: L, cs: 1 };
     // Start each row of the product at its bias (β = 1 then adds W·cols on top).
     for (let f = 0; f < F; f++) {
       const bf = b === null ? 0 : b.data[b.offset + f * b.stride[0]!]!;
       let q = y.off + f * y.rs;
-      for (let p = 0; p < P; p++, q += y.cs) y.data[q] = bf;
+      for (let p = 0; p < L; p++, q += y.cs) y.data[q] = bf;
     }
-    matmul(F, P, K, 1, W.data, W.off, W.rs, W.cs, cols, 0, P, 1, 1, y.data, y.off, y.rs, y.cs);
-    if (direct === null) scatterSlice(out, n, y.data, 0, false);
+    matmul(F, L, K, 1, W.data, W.off, W.rs, W.cs, cols, 0, L, 1, 1, y.data, y.off, y.rs, y.cs);
+    if (direct === null) scatterImages(out, n0, nb, P, y.data);
   }
   return out;
 }
 
 /**
- * Fast conv backward to the input (overwrites dx): per image, dcols = Wᵀ·dy[n] (`[C·kH·kW, F]`
- * times `[F, outH·outW]`), then col2im adds each column back onto the pixels it came from. This
- * is the "180°-flipped filter over the stride-spread error map" of the tutorial, as one product.
+ * Fast conv backward to the input (overwrites dx): dcols = Wᵀ·dy (`[C·kH·kW, F]` times
+ * `[F, outH·outW]` per image), then col2im adds each column back onto the pixels it came from.
+ * This is the "180°-flipped filter over the stride-spread error map" of the tutorial, as one product.
  * @param dx shape [N, C, H, W]; @param dy [N, F, outH, outW]; @param w [F, C, kH, kW]
  */
 export function conv2dBackwardInput(dx: Tensor, dy: Tensor, w: Tensor, geom: ConvGeometry): Tensor {
@@ -152,19 +203,16 @@ export function conv2dBackwardInput(dx: Tensor, dy: Tensor, w: Tensor, geom: Con
   const K = C * kH * kW;
   const P = outH * outW;
   const W = weightMatrix(w, geom);
-  const dcols = buffer(dx.data, 'cols', K * P);
-  for (let n = 0; n < N; n++) {
-    const D = sliceMatrix(dy, n) ?? gathered(dy, n, F * P, P);
-    matmul(K, P, F, 1, W.data, W.off, W.cs, W.rs, D.data, D.off, D.rs, D.cs, 0, dcols, 0, P, 1);
-    col2im(dx, n, dcols, geom);
+  const chunk = imagesPerProduct(N, K, P);
+  const dcols = buffer(dx.data, 'cols', K * P * chunk);
+  for (let n0 = 0; n0 < N; n0 += chunk) {
+    const nb = Math.min(chunk, N - n0);
+    const L = nb * P;
+    const D = (nb === 1 ? sliceMatrix(dy, n0) : null) ?? gatherImages(dy, n0, nb, P);
+    matmul(K, L, F, 1, W.data, W.off, W.cs, W.rs, D.data, D.off, D.rs, D.cs, 0, dcols, 0, L, 1);
+    for (let i = 0; i < nb; i++) col2im(dx, n0 + i, dcols, geom, L, i * P);
   }
   return dx;
-}
-
-function gathered(t: Tensor, n: number, length: number, P: number): Matrix {
-  const data = buffer(t.data, 'mat', length);
-  gatherSlice(data, 0, t, n);
-  return { data, off: 0, rs: P, cs: 1 };
 }
 
 /**
@@ -189,17 +237,20 @@ export function conv2dBackwardWeights(
     cs !== null
       ? { data: dw.data, off: dw.offset, rs: dw.stride[0]!, cs }
       : { data: buffer(dw.data, 'w', F * K).fill(0, 0, F * K), off: 0, rs: K, cs: 1 };
-  const cols = buffer(x.data, 'cols', K * P);
-  for (let n = 0; n < N; n++) {
-    im2col(cols, x, n, geom);
-    const D = sliceMatrix(dy, n) ?? gathered(dy, n, F * P, P);
-    // B = colsᵀ is cols read with swapped strides: [P, K] with row stride 1, column stride P.
-    matmul(F, K, P, 1, D.data, D.off, D.rs, D.cs, cols, 0, 1, P, 1, G.data, G.off, G.rs, G.cs);
+  const chunk = imagesPerProduct(N, K, P);
+  const cols = buffer(x.data, 'cols', K * P * chunk);
+  for (let n0 = 0; n0 < N; n0 += chunk) {
+    const nb = Math.min(chunk, N - n0);
+    const L = nb * P;
+    for (let i = 0; i < nb; i++) im2col(cols, x, n0 + i, geom, L, i * P);
+    const D = (nb === 1 ? sliceMatrix(dy, n0) : null) ?? gatherImages(dy, n0, nb, P);
+    // B = colsᵀ is cols read with swapped strides: [L, K] with row stride 1, column stride L.
+    matmul(F, K, L, 1, D.data, D.off, D.rs, D.cs, cols, 0, 1, L, 1, G.data, G.off, G.rs, G.cs);
     if (db !== null) {
       for (let f = 0; f < F; f++) {
         let s = 0;
         let q = D.off + f * D.rs;
-        for (let p = 0; p < P; p++, q += D.cs) s += D.data[q]!;
+        for (let p = 0; p < L; p++, q += D.cs) s += D.data[q]!;
         db.data[db.offset + f * db.stride[0]!] += s;
       }
     }

@@ -20,18 +20,27 @@ function validRange(
 /**
  * cols[(c·kH + i)·kW + j, oh·outW + ow] ← x[n, c, oh·strideH − padTop + i·dilationH,
  * ow·strideW − padLeft + j·dilationW] (0 in the padding), for one image n of x `[N, C, H, W]`.
- * cols is a row-major `[C·kH·kW, outH·outW]` matrix at the start of `cols`.
+ * cols is a row-major `[C·kH·kW, outH·outW]` matrix at the start of `cols`; with a row length
+ * `ld` and a column offset, the image's block sits beside others in a wider matrix.
  */
-export function im2col(cols: FloatArray, x: Tensor, n: number, geom: ConvGeometry): void {
+export function im2col(
+  cols: FloatArray,
+  x: Tensor,
+  n: number,
+  geom: ConvGeometry,
+  ld = geom.outH * geom.outW,
+  colOffset = 0,
+): void {
   const { C, H, W, kH, kW, outH, outW, strideH, strideW, padTop, padLeft } = geom;
   const { dilationH, dilationW } = geom;
   const xd = x.data;
   const [, sC, sH, sW] = x.stride as [number, number, number, number];
   const xn = x.offset + n * x.stride[0]!;
-  let p = 0;
+  let r = 0;
   for (let c = 0; c < C; c++) {
     for (let i = 0; i < kH; i++) {
-      for (let j = 0; j < kW; j++) {
+      for (let j = 0; j < kW; j++, r++) {
+        let p = r * ld + colOffset;
         const [owLo, owHi] = validRange(outW, strideW, padLeft, j * dilationW, W);
         const colStart = xn + c * sC + (owLo * strideW - padLeft + j * dilationW) * sW;
         const colStep = strideW * sW;
@@ -54,9 +63,16 @@ export function im2col(cols: FloatArray, x: Tensor, n: number, geom: ConvGeometr
 /**
  * The adjoint of im2col for one image: dx[n] ← 0, then every entry of cols is added back to the
  * input pixel it was copied from (pixels in several receptive fields collect several terms).
- * @param dx shape [N, C, H, W] (image n is overwritten)
+ * @param dx shape [N, C, H, W] (image n is overwritten); ld and colOffset as in im2col
  */
-export function col2im(dx: Tensor, n: number, cols: FloatArray, geom: ConvGeometry): void {
+export function col2im(
+  dx: Tensor,
+  n: number,
+  cols: FloatArray,
+  geom: ConvGeometry,
+  ld = geom.outH * geom.outW,
+  colOffset = 0,
+): void {
   const { C, H, W, kH, kW, outH, outW, strideH, strideW, padTop, padLeft } = geom;
   const { dilationH, dilationW } = geom;
   const dd = dx.data;
@@ -68,7 +84,6 @@ export function col2im(dx: Tensor, n: number, cols: FloatArray, geom: ConvGeomet
       for (let v = 0; v < W; v++, q += sW) dd[q] = 0;
     }
   }
-  const P = outH * outW;
   let r = 0;
   for (let c = 0; c < C; c++) {
     for (let i = 0; i < kH; i++) {
@@ -80,7 +95,7 @@ export function col2im(dx: Tensor, n: number, cols: FloatArray, geom: ConvGeomet
           const h = oh * strideH - padTop + i * dilationH;
           if (h < 0 || h >= H) continue;
           let q = colStart + h * sH;
-          let p = r * P + oh * outW + owLo;
+          let p = r * ld + colOffset + oh * outW + owLo;
           for (let ow = owLo; ow < owHi; ow++, q += colStep) dd[q] += cols[p++]!;
         }
       }

@@ -32,3 +32,13 @@ export {
 export { Conv2d, type Conv2dOptions } from './conv-layer.js';
 export { MaxPool2d, AvgPool2d, GlobalAvgPool2d, type PoolLayerOptions } from './pool-layers.js';
 export { Flatten } from './flatten.js';
+export { Sequential, type TapForwardOptions, type TapBackwardOptions } from './sequential.js';
+export {
+  Trainer,
+  type TrainerOptions,
+  type EpochReport,
+  type LabelledSet,
+  type ScheduledOptimizer,
+} from './trainer.js';
+// Chapter 3's ReLU works on any shape (NCHW included); the CNN uses it as is.
+export { ReLU } from '../mlp/index.js';

@@ -1,31 +1,42 @@
 // A pool of worker threads for the WebAssembly GEMM (Node only; the compute code in
-// gemm-wasm.ts stays browser-neutral and calls this only through `setGemmRunner`). The kernel's
-// memory is a shared WebAssembly.Memory, so helpers read the operands the calling thread
-// staged and write their own block of C in place: nothing is copied per call. A large product
-// is split into one block of rows (or of columns, when C is wide) per thread; the calling
-// thread computes the first block and waits on the others with Atomics, so gemmWasm stays
-// synchronous. Threads are created once; NNZERO_THREADS=1 turns the pool off.
+// gemm-wasm.ts stays browser-neutral and reaches this only through `setGemmRunner`). The kernel's
+// memory is a shared WebAssembly.Memory, so helpers read the operands the calling thread staged
+// and write their blocks of C in place: nothing is copied per call. A large product is cut into
+// a few blocks of rows (or of columns, when C is wide) per thread, claimed dynamically; the
+// calling thread claims blocks too and then waits with Atomics until all are done, so gemmWasm
+// stays synchronous. Threads are created once; NNZERO_THREADS=1 turns the pool off.
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { gemmKernel, reserveScratch, setGemmRunner } from './gemm-wasm.js';
-import type { GemmKernel, KernelArgs, StagedOperand } from './gemm-wasm.js';
-import { ARGS, CONTROL_WORDS, DONE, FAILED, READY, SEQ, STOP } from './gemm-pool-protocol.js';
+import type { GemmKernel, StagedOperand } from './gemm-wasm.js';
+import {
+  BLOCKS,
+  blockArgs,
+  claimBlock,
+  CONTROL_WORDS,
+  FAILED,
+  FINISHED,
+  JOB,
+  NEXT,
+  SEQ,
+  STOP,
+} from './gemm-pool-protocol.js';
 
 // Below this many multiply-adds (about 0.1 ms on one core) waking a helper costs more than it
 // saves.
 const PARALLEL_MIN = 128 * 128 * 128;
 
-interface Helper {
-  worker: Worker;
-  ctl: Int32Array;
-  args: Float64Array;
-  seq: number;
-}
+// Blocks per thread: enough that a thread the OS delays leaves its share to the others, few
+// enough that re-packing the shared operand for each block stays a few percent.
+const BLOCKS_PER_THREAD = 4;
 
 interface Pool {
-  helpers: Helper[];
+  workers: Worker[];
+  ctl: Int32Array;
+  job: Float64Array;
+  tag: number;
   ready: Promise<number>;
 }
 
@@ -67,15 +78,14 @@ export function startGemmPool(threads = defaultThreads()): Promise<number> {
   const k = gemmKernel();
   if (threads < 2 || !(k.memory.buffer instanceof SharedArrayBuffer)) return Promise.resolve(1);
   reserveScratch(threads - 1);
-  const helpers: Helper[] = [];
+  const control = new SharedArrayBuffer(CONTROL_WORDS * 4);
+  const job = new SharedArrayBuffer(JOB.length * 8);
+  const workers: Worker[] = [];
   const started: Promise<void>[] = [];
-  for (let i = 0; i < threads - 1; i++) {
-    const control = new SharedArrayBuffer(CONTROL_WORDS * 4);
-    const args = new SharedArrayBuffer(ARGS * 8);
-    const worker = spawn({ module: k.module, memory: k.memory, control, args });
+  for (let region = 1; region < threads; region++) {
+    const worker = spawn({ module: k.module, memory: k.memory, control, job, region });
     worker.unref();
-    const helper = { worker, ctl: new Int32Array(control), args: new Float64Array(args), seq: 0 };
-    helpers.push(helper);
+    workers.push(worker);
     started.push(
       new Promise((resolve, reject) => {
         worker.once('message', () => resolve());
@@ -83,22 +93,21 @@ export function startGemmPool(threads = defaultThreads()): Promise<number> {
       }),
     );
   }
-  pool = { helpers, ready: Promise.all(started).then(() => helpers.length + 1) };
+  const ready = Promise.all(started).then(() => threads);
+  pool = { workers, ctl: new Int32Array(control), job: new Float64Array(job), tag: 0, ready };
   setGemmRunner(run);
-  return pool.ready;
+  return ready;
 }
 
 /** Stop the helper threads; gemmWasm runs on the calling thread again. */
 export async function stopGemmPool(): Promise<void> {
   if (!pool) return;
-  const { helpers } = pool;
+  const { workers, ctl } = pool;
   pool = undefined;
   setGemmRunner(undefined);
-  for (const h of helpers) {
-    Atomics.store(h.ctl, SEQ, STOP);
-    Atomics.notify(h.ctl, SEQ);
-  }
-  await Promise.all(helpers.map((h) => h.worker.terminate()));
+  Atomics.store(ctl, SEQ, STOP);
+  Atomics.notify(ctl, SEQ);
+  await Promise.all(workers.map((w) => w.terminate()));
 }
 
 // The runner gemm-wasm.ts calls with operands already staged in kernel memory.
@@ -114,8 +123,7 @@ function run(
   c: StagedOperand,
   scratch: number,
 ): void {
-  const ready = pool ? pool.helpers.filter((h) => Atomics.load(h.ctl, READY) === 1) : [];
-  if (ready.length === 0 || M * N * K < PARALLEL_MIN) {
+  if (!pool || M * N * K < PARALLEL_MIN) {
     k.exports.gemm(
       M,
       N,
@@ -135,34 +143,34 @@ function run(
     );
     return;
   }
-  // Split the longer side of C; blocks are whole register tiles (4 rows) or whole 64-byte
-  // cache lines of C (16 columns), so threads never write the same line.
+  const { ctl, job } = pool;
+  // Cut the longer side of C into blocks of whole register tiles (4 rows) or whole 64-byte
+  // cache lines of C (16 columns), so no two threads write the same line.
   const byRows = M >= N;
   const extent = byRows ? M : N;
   const unit = byRows ? 4 : 16;
-  const chunk = Math.ceil(extent / (ready.length + 1) / unit) * unit;
-  const block = (start: number, region: number): KernelArgs => {
-    const len = Math.min(chunk, extent - start);
-    const aPtr = byRows ? a.ptr + start * a.rs * 4 : a.ptr;
-    const bPtr = byRows ? b.ptr : b.ptr + start * b.cs * 4;
-    const cPtr = c.ptr + start * (byRows ? c.rs : c.cs) * 4;
-    const [m, n] = byRows ? [len, N] : [M, len];
-    return [m, n, K, alpha, aPtr, a.rs, a.cs, bPtr, b.rs, b.cs, beta, cPtr, c.rs, c.cs, region];
-  };
-  const busy: Helper[] = [];
-  for (let i = 0; i < ready.length && (i + 1) * chunk < extent; i++) {
-    const h = ready[i]!;
-    h.args.set(block((i + 1) * chunk, scratch + (i + 1) * k.scratchBytes));
-    h.seq = (h.seq + 1) & 0x3fffffff;
-    Atomics.store(h.ctl, SEQ, h.seq);
-    Atomics.notify(h.ctl, SEQ);
-    busy.push(h);
+  const threads = pool.workers.length + 1;
+  const size = Math.ceil(extent / (threads * BLOCKS_PER_THREAD) / unit) * unit;
+  const blocks = Math.ceil(extent / size);
+  job.set([M, N, K, alpha, a.ptr, a.rs, a.cs, b.ptr, b.rs, b.cs, beta, c.ptr, c.rs, c.cs]);
+  job[JOB.split] = byRows ? 1 : 0;
+  job[JOB.size] = size;
+  job[JOB.scratch] = scratch;
+  job[JOB.scratchBytes] = k.scratchBytes;
+  // Tags run 1..32767 so that (tag << 16) | index fits an int32 with room for 65535 blocks.
+  const tag = (pool.tag = (pool.tag % 32767) + 1);
+  Atomics.store(ctl, BLOCKS, blocks);
+  Atomics.store(ctl, FINISHED, 0);
+  Atomics.store(ctl, FAILED, 0);
+  Atomics.store(ctl, NEXT, tag << 16);
+  Atomics.store(ctl, SEQ, tag);
+  Atomics.notify(ctl, SEQ);
+  for (let index = claimBlock(ctl, tag); index >= 0; index = claimBlock(ctl, tag)) {
+    k.exports.gemm(...blockArgs(job, index, 0));
+    Atomics.add(ctl, FINISHED, 1);
   }
-  k.exports.gemm(...block(0, scratch));
-  for (const h of busy) {
-    for (let done = Atomics.load(h.ctl, DONE); done !== h.seq; done = Atomics.load(h.ctl, DONE)) {
-      Atomics.wait(h.ctl, DONE, done);
-    }
-    if (Atomics.load(h.ctl, FAILED) !== 0) throw new Error('gemm: a GEMM helper thread failed');
+  for (let done = Atomics.load(ctl, FINISHED); done < blocks; done = Atomics.load(ctl, FINISHED)) {
+    Atomics.wait(ctl, FINISHED, done);
   }
+  if (Atomics.load(ctl, FAILED) !== 0) throw new Error('gemm: a GEMM helper thread failed');
 }

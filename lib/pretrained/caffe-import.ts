@@ -22,13 +22,14 @@ import { Dropout } from './dropout.js';
 import { EltwiseSum } from './eltwise.js';
 import { Graph, type GraphNode } from './graph.js';
 import type { LayerKit } from './kit.js';
+import { cnnKit } from './cnn-kit.js';
 import { LRN } from './lrn.js';
 import { FlattenFrom } from './reshape.js';
 import { Softmax } from './softmax.js';
 
 /** Options of the Caffe importer. */
 export interface CaffeImportOptions {
-  /** Builds convolution and pooling layers (chapter 4's). Needed when the net has any. */
+  /** Builds convolution and pooling layers (default: chapter 4's Conv2d and pools, cnnKit). */
   kit?: LayerKit;
   /** Element type of the parameters (default float32, as stored in the file). */
   dtype?: DType;
@@ -108,21 +109,10 @@ function requireBlobs(layer: CaffeLayer, min: number, max: number): void {
   }
 }
 
-function requireKit(kit: LayerKit | undefined, layer: CaffeLayer): LayerKit {
-  if (kit === undefined) {
-    throw new ImportError(
-      layer.name,
-      layer.type,
-      'needs the convolution and pooling layers of chapter 4: pass { kit }',
-    );
-  }
-  return kit;
-}
-
 // Build the layer for one Caffe layer record (weights loaded), or null for layers that add no
 // computation at inference (a TRAIN-phase layer, an Input).
 function buildLayer(layer: CaffeLayer, options: CaffeImportOptions): Layer {
-  const { dtype = 'float32', kit } = options;
+  const { dtype = 'float32', kit = cnnKit } = options;
   const { name, type, params } = layer;
   const fail = (problem: string): never => {
     throw new ImportError(name, type, problem);
@@ -134,7 +124,7 @@ function buildLayer(layer: CaffeLayer, options: CaffeImportOptions): Layer {
       const w = layer.blobs[0]!;
       if (w.shape.length !== 4) fail(`weights have shape ${formatShape(w.shape)}, not 4-D`);
       const [F, Cg] = w.shape as [number, number];
-      const conv = requireKit(kit, layer).conv2d({
+      const conv = kit.conv2d({
         name,
         inChannels: Cg * p.group,
         outChannels: p.numOutput,
@@ -190,8 +180,8 @@ function buildLayer(layer: CaffeLayer, options: CaffeImportOptions): Layer {
       const p = params.pooling!;
       if (p.pool === 'STOCHASTIC') fail('stochastic pooling is not supported');
       const kind = p.pool === 'MAX' ? 'max' : 'avg';
-      if (p.globalPooling) return requireKit(kit, layer).globalPool2d({ name, kind });
-      return requireKit(kit, layer).pool2d({
+      if (p.globalPooling) return kit.globalPool2d({ name, kind });
+      return kit.pool2d({
         name,
         kind,
         kernel: [p.kernelH, p.kernelW],

@@ -63,3 +63,4 @@ export {
   caffeClip,
 } from './dream.js';
 export { NSFW_MEAN, resizePillowBilinear, nsfwPreprocess, nsfwScore } from './nsfw.js';
+export { cnnKit } from './cnn-kit.js';

@@ -1,5 +1,11 @@
 import { expect } from 'chai';
-import { Rng, ShapeError, toArray, type Tensor } from '../../lib/core/index.js';
+import {
+  Rng,
+  ShapeError,
+  checkLayerGradients,
+  toArray,
+  type Tensor,
+} from '../../lib/core/index.js';
 import { ReLU } from '../../lib/mlp/index.js';
 import {
   BatchNorm2d,
@@ -22,7 +28,7 @@ import { Linear } from '../../lib/mlp/index.js';
 import { FormatError } from '../../lib/style/formats/index.js';
 import { writeCaffeModel, type TestLayerWeights } from './caffe-writer.js';
 import { naiveKit } from './kit.js';
-import { randomTensor } from './helpers.js';
+import { randomTensor, relativeDifference } from './helpers.js';
 
 const f32 = (rng: Rng, n: number): Float32Array =>
   Float32Array.from({ length: n }, () => Math.fround(rng.normal(0, 0.5)));
@@ -477,9 +483,43 @@ describe('importCaffe', () => {
     ).to.throw(FormatError, /tiny\.caffemodel/);
   });
 
-  it('asks for the chapter-4 kit when the net has convolutions and none is given', () => {
-    expect(() => importCaffe(INCEPTION_PROTOTXT, inceptionModel(inceptionWeights(1)))).to.throw(
-      /layer "conv1" \(Convolution\): needs the convolution and pooling layers of chapter 4/,
-    );
+  it("runs on chapter 4's layers by default, matching the naive kit (ceil pooling, padded averages)", () => {
+    const model = inceptionModel(inceptionWeights(1));
+    const fast = importCaffe(INCEPTION_PROTOTXT, model).graph;
+    const naive = importCaffe(INCEPTION_PROTOTXT, model, { kit: naiveKit }).graph;
+    const x = randomTensor(new Rng(10), [2, 3, 9, 8], { dtype: 'float32' });
+    const taps = ['pool1', 'b3_pool', 'drop', 'prob'];
+    const a = fast.run(x, { taps }).taps;
+    const b = naive.run(x, { taps }).taps;
+    for (const t of taps) expect(relativeDifference(a.get(t)!, b.get(t)!), t).to.be.below(1e-5);
+    const r = resnetModel(resnetWeights(4));
+    const y = randomTensor(new Rng(11), [1, 2, 4, 5], { dtype: 'float32' });
+    expect(
+      relativeDifference(
+        importCaffe(RESNET_PROTOTXT, r).graph.forward(y),
+        importCaffe(RESNET_PROTOTXT, r, { kit: naiveKit }).graph.forward(y),
+      ),
+    ).to.be.below(1e-5);
+  });
+
+  it('backpropagates through an imported GoogLeNet-like net (float64 gradient check, sampled)', () => {
+    const { graph } = importCaffe(INCEPTION_PROTOTXT, inceptionModel(inceptionWeights(1)), {
+      dtype: 'float64',
+    });
+    const report = checkLayerGradients(graph, randomTensor(new Rng(12), [1, 3, 9, 8]), {
+      sample: 25,
+    });
+    expect(report.reports).to.have.length(1 + graph.params().length);
+    expect(report.maxError).to.be.below(1e-5, report.describe()); // whole network: typically ~1e-8
+  });
+
+  it('backpropagates through an imported ResNet-like net (float64 gradient check)', () => {
+    const { graph } = importCaffe(RESNET_PROTOTXT, resnetModel(resnetWeights(4)), {
+      dtype: 'float64',
+    });
+    const report = checkLayerGradients(graph, randomTensor(new Rng(13), [2, 2, 4, 5]), {
+      sample: 25,
+    });
+    expect(report.maxError).to.be.below(1e-5, report.describe());
   });
 });

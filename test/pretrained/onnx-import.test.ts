@@ -27,7 +27,7 @@ import type {
   OnnxTensor,
 } from '../../lib/style/formats/index.js';
 import { naiveKit } from './kit.js';
-import { randomTensor } from './helpers.js';
+import { randomTensor, relativeDifference } from './helpers.js';
 
 const ints = (value: number[]): OnnxAttribute => ({ type: 'INTS', value });
 const int = (value: number): OnnxAttribute => ({ type: 'INT', value });
@@ -398,10 +398,26 @@ describe('importOnnx', () => {
     );
   });
 
-  it('asks for the chapter-4 kit when the model has convolutions and none is given', () => {
-    const nodes = [node('Conv', ['x', 'W'], ['c'])];
-    expect(() =>
-      importOnnx(onnxModel(nodes, [weights(new Rng(1), 'W', [1, 1, 1, 1])], [1, 1, 2, 2], 'c')),
-    ).to.throw(/node "c_node" \(Conv\): needs the convolution and pooling layers of chapter 4/);
+  it("runs on chapter 4's layers by default, matching the naive kit (SAME padding, count_include_pad 0)", () => {
+    const rng = new Rng(10);
+    const W = weights(rng, 'W', [2, 1, 3, 3]);
+    const nodes = [
+      node('Conv', ['x', 'W'], ['c'], { auto_pad: str('SAME_UPPER'), strides: ints([2, 2]) }),
+      node('AveragePool', ['c'], ['a'], {
+        kernel_shape: ints([3, 3]),
+        pads: ints([1, 1, 1, 1]),
+        ceil_mode: int(1),
+        strides: ints([2, 2]),
+      }),
+      node('MaxPool', ['a'], ['p'], { auto_pad: str('SAME_LOWER'), kernel_shape: ints([2, 2]) }),
+    ];
+    const bytes = onnxModel(nodes, [W], [1, 1, 9, 11], 'p');
+    const x = randomTensor(new Rng(11), [2, 1, 9, 11], { dtype: 'float32' });
+    const fast = importOnnx(bytes).graph.run(x, { taps: ['c', 'a'] });
+    const naive = importOnnx(bytes, { kit: naiveKit }).graph.run(x, { taps: ['c', 'a'] });
+    expect(fast.output.shape).to.deep.equal(naive.output.shape);
+    for (const t of ['c', 'a'])
+      expect(relativeDifference(fast.taps.get(t)!, naive.taps.get(t)!), t).to.be.below(1e-5);
+    expect(relativeDifference(fast.output, naive.output)).to.be.below(1e-5);
   });
 });

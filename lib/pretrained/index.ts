@@ -64,3 +64,4 @@ export {
 } from './dream.js';
 export { NSFW_MEAN, resizePillowBilinear, nsfwPreprocess, nsfwScore } from './nsfw.js';
 export { cnnKit } from './cnn-kit.js';
+export { loadCaffe, loadOnnx } from './files.js';

@@ -65,3 +65,4 @@ export {
 export { NSFW_MEAN, resizePillowBilinear, nsfwPreprocess, nsfwScore } from './nsfw.js';
 export { cnnKit } from './cnn-kit.js';
 export { loadCaffe, loadOnnx } from './files.js';
+export { type CaffeLayerWeights, encodeCaffeModel } from './caffe-writer.js';

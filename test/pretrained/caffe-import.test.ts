@@ -26,7 +26,7 @@ import {
 } from '../../lib/pretrained/index.js';
 import { Linear } from '../../lib/mlp/index.js';
 import { FormatError } from '../../lib/style/formats/index.js';
-import { writeCaffeModel, type TestLayerWeights } from './caffe-writer.js';
+import { encodeCaffeModel, type CaffeLayerWeights } from '../../lib/pretrained/index.js';
 import { naiveKit } from './kit.js';
 import { randomTensor, relativeDifference } from './helpers.js';
 
@@ -102,7 +102,7 @@ function inceptionWeights(seed: number) {
 }
 
 function inceptionModel(w: ReturnType<typeof inceptionWeights>): Uint8Array {
-  const layers: TestLayerWeights[] = [
+  const layers: CaffeLayerWeights[] = [
     {
       name: 'conv1',
       type: 'Convolution',
@@ -137,7 +137,7 @@ function inceptionModel(w: ReturnType<typeof inceptionWeights>): Uint8Array {
       ],
     },
   ];
-  return writeCaffeModel(layers, 'V2');
+  return encodeCaffeModel(layers, 'V2');
 }
 
 // The same network, built by hand from the same weights.
@@ -240,7 +240,7 @@ function resnetWeights(seed: number) {
 
 function resnetModel(w: ReturnType<typeof resnetWeights>): Uint8Array {
   const vec = (data: Float32Array) => ({ shape: [data.length], data });
-  return writeCaffeModel(
+  return encodeCaffeModel(
     [
       { name: 'conv1', type: 'Convolution', blobs: [{ shape: [3, 2, 3, 3], data: w.conv1 }] },
       { name: 'bn_conv1', type: 'BatchNorm', blobs: w.bn1.map(vec) },
@@ -370,7 +370,7 @@ describe('importCaffe', () => {
       fcB: f32(rng, 3),
     };
     // V1 type enums: CONVOLUTION 4, INNER_PRODUCT 14.
-    const model = writeCaffeModel(
+    const model = encodeCaffeModel(
       [
         {
           name: 'conv1_1',

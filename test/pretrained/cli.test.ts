@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng, readImage, writePng, zeros } from '../../lib/core/index.js';
 import { runDreamCli, runNsfwCli } from '../../lib/pretrained/cli.js';
-import { writeCaffeModel } from './caffe-writer.js';
+import { encodeCaffeModel } from '../../lib/pretrained/index.js';
 
 // A tiny Caffe net in a temporary folder: conv → ReLU → an "inception_4c/output" concat of two
 // 1×1 branches → global average pool → 2-way InnerProduct → softmax.
@@ -28,7 +28,7 @@ function withModel(body: (dir: string) => void): void {
     const f = (n: number) => Float32Array.from({ length: n }, () => rng.normal(0, 0.01));
     const blobs = (...shapes: number[][]) =>
       shapes.map((shape) => ({ shape, data: f(shape.reduce((a, b) => a * b, 1)) }));
-    const model = writeCaffeModel(
+    const model = encodeCaffeModel(
       [
         { name: 'conv1', type: 'Convolution', blobs: blobs([4, 3, 3, 3], [4]) },
         { name: 'a', type: 'Convolution', blobs: blobs([2, 4, 1, 1], [2]) },

@@ -66,3 +66,8 @@ export { NSFW_MEAN, resizePillowBilinear, nsfwPreprocess, nsfwScore } from './ns
 export { cnnKit } from './cnn-kit.js';
 export { loadCaffe, loadOnnx } from './files.js';
 export { type CaffeLayerWeights, encodeCaffeModel } from './caffe-writer.js';
+export {
+  GOOGLENET_CONTENT_LAYERS,
+  GOOGLENET_STYLE_LAYERS,
+  GOOGLENET_DREAM_LAYER,
+} from './googlenet.js';

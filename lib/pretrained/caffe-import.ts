@@ -35,6 +35,29 @@ export interface CaffeImportOptions {
   dtype?: DType;
   /** Name of the weights file for error messages. */
   file?: string;
+  /**
+   * Import only what this blob needs (e.g. `inception_4c/output` for DeepDream, `conv5_1` for
+   * style): later layers are left out and their blobs never decoded (VGG's fc6 alone is 400 MB).
+   */
+  until?: string;
+}
+
+/**
+ * The layers a blob depends on, in file order: walk the file backwards from `blob`, keeping every
+ * layer that writes a needed blob (in-place layers included) and needing its bottoms in turn.
+ */
+export function layersUntil(layers: readonly CaffeLayer[], blob: string): CaffeLayer[] {
+  const needed = new Set([blob]);
+  const kept: CaffeLayer[] = [];
+  for (let i = layers.length - 1; i >= 0; i--) {
+    const layer = layers[i]!;
+    if (layer.tops.some((t) => needed.has(t))) {
+      kept.push(layer);
+      for (const b of layer.bottoms) needed.add(b);
+    }
+  }
+  if (kept.length === 0) throw new Error(`no layer produces blob "${blob}"`);
+  return kept.reverse();
 }
 
 /** An imported network: the graph, its input's declared shape, and blob → node names. */
@@ -250,7 +273,8 @@ function buildLayer(layer: CaffeLayer, options: CaffeImportOptions): Layer {
  * @param net layers in file order, each with its blobs
  */
 export function caffeToGraph(net: CaffeNet, options: CaffeImportOptions = {}): ImportedNet {
-  const layers = net.layers.filter((l) => l.phase !== 'TRAIN');
+  const inPhase = net.layers.filter((l) => l.phase !== 'TRAIN');
+  const layers = options.until === undefined ? inPhase : layersUntil(inPhase, options.until);
   let input: string | undefined = net.inputs[0]?.name;
   let inputShape: number[] | null = net.inputs[0]?.shape ?? null;
   if (net.inputs.length > 1) {
@@ -338,7 +362,9 @@ export function importCaffe(
 ): ImportedNet {
   const file = options.file ?? '<caffemodel>';
   const definition = parsePrototxt(prototxt);
-  const wanted = new Set(definition.layers.map((l) => l.name));
+  const used =
+    options.until === undefined ? definition.layers : layersUntil(definition.layers, options.until);
+  const wanted = new Set(used.map((l) => l.name));
   // Decode only the blobs of layers the deploy net uses (a train-time file holds more).
   const weights = parseCaffeModel(caffemodel, { file, keep: (name) => wanted.has(name) });
   return caffeToGraph(mergeCaffeWeights(definition, weights), options);

@@ -126,8 +126,10 @@ export function runDreamCli(argv: readonly string[], io: CliIO = defaultIO): num
     .option('--mean <b,g,r>', 'the network input mean, BGR', numberList, [104, 116, 122])
     .option('--seed <n>', 'seed of the jitter', number('seed', { integer: true }), 0);
   return runCommand('nnzero-dream', program, argv, io, (image, o) => {
-    const { graph, tensors } = loadCaffe(o['proto'] as string, o['model'] as string);
     const blob = o['layer'] as string;
+    const { graph, tensors } = loadCaffe(o['proto'] as string, o['model'] as string, {
+      until: blob,
+    });
     const layer = tensors.get(blob);
     if (layer === undefined) {
       throw new Error(

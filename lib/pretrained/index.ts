@@ -44,6 +44,7 @@ export {
   ImportError,
   loadBlob,
   caffeToGraph,
+  layersUntil,
   importCaffe,
   parameterCount,
 } from './caffe-import.js';

@@ -439,6 +439,39 @@ describe('importCaffe', () => {
     expect(toArray(y).reduce((a, b) => a + b, 0)).to.be.closeTo(1, 1e-12);
   });
 
+  it('imports only what a blob needs with `until`, without the later layers or their weights', () => {
+    const w = inceptionWeights(1);
+    const { graph } = importCaffe(INCEPTION_PROTOTXT, inceptionModel(w), {
+      kit: naiveKit,
+      until: 'inception/output',
+    });
+    expect(graph.nodes.map((n) => n.name)).to.not.include('fc');
+    expect(graph.nodes.map((n) => n.name)).to.include('drop'); // in place on the blob: kept
+    const x = randomTensor(new Rng(14), [1, 3, 9, 8], { dtype: 'float32' });
+    const full = inceptionByHand(w)
+      .run(x, { taps: ['drop'] })
+      .taps.get('drop')!;
+    expect(toArray(graph.forward(x))).to.deep.equal(toArray(full));
+    const noFcWeights = encodeCaffeModel([
+      {
+        name: 'conv1',
+        type: 'Convolution',
+        blobs: [
+          { shape: [4, 3, 3, 3], data: w.conv1[0] },
+          { shape: [4], data: w.conv1[1] },
+        ],
+      },
+    ]);
+    const stem = importCaffe(INCEPTION_PROTOTXT, noFcWeights, {
+      kit: naiveKit,
+      until: 'conv1',
+    }).graph;
+    expect(stem.nodes.map((n) => n.name)).to.deep.equal(['conv1', 'relu1']);
+    expect(() => importCaffe(INCEPTION_PROTOTXT, noFcWeights, { until: 'nowhere' })).to.throw(
+      /no layer produces blob "nowhere"/,
+    );
+  });
+
   it('throws naming an unknown layer type and its layer', () => {
     const proto = INCEPTION_PROTOTXT.replace(
       'name: "relu1" type: "ReLU"',

@@ -347,6 +347,53 @@ describe('importOnnx', () => {
     expect(toArray(y)).to.deep.equal(toArray(byHand.forward(x)));
   });
 
+  it('reads asymmetric pads as [x1_begin, x2_begin, x1_end, x2_end] (Conv and AveragePool with count_include_pad)', () => {
+    const rng = new Rng(12);
+    const W = weights(rng, 'W', [2, 1, 3, 2]);
+    const nodes = [
+      // top 1, left 0, bottom 2, right 1
+      node('Conv', ['x', 'W'], ['c'], { pads: ints([1, 0, 2, 1]) }),
+      node('AveragePool', ['c'], ['a'], {
+        kernel_shape: ints([3, 2]),
+        pads: ints([0, 1, 1, 0]),
+        count_include_pad: int(1),
+      }),
+    ];
+    const { graph } = importOnnx(onnxModel(nodes, [W], [1, 1, 5, 6], 'a'));
+    const byHand = new Graph(
+      [
+        {
+          name: 'c',
+          input: 'x',
+          layer: conv(
+            { name: 'c', inChannels: 1, outChannels: 2, kernel: [3, 2], pad: [1, 2, 0, 1] },
+            W,
+          ),
+        },
+        {
+          name: 'a',
+          input: 'c',
+          layer: naiveKit.pool2d({
+            name: 'a',
+            kind: 'avg',
+            kernel: [3, 2],
+            stride: [3, 2],
+            pad: [0, 1, 1, 0],
+            ceilMode: false,
+            countPadding: true,
+          }),
+        },
+      ],
+      { input: 'x' },
+    );
+    const x = randomTensor(new Rng(13), [1, 1, 5, 6], { dtype: 'float32' });
+    const y = graph.forward(x);
+    // conv: 5 + 3 − 3 + 1 = 6 rows, 6 + 1 − 2 + 1 = 6 columns; the pool's strides default to 1
+    // in ONNX (not to the kernel): 6 + 1 − 3 + 1 = 5 rows, 6 + 1 − 2 + 1 = 6 columns.
+    expect(y.shape).to.deep.equal([1, 2, 5, 6]);
+    expect(relativeDifference(y, byHand.forward(x))).to.be.below(1e-6);
+  });
+
   it('applies Gemm alpha, beta and transB = 0 as Y = α A B + β C', () => {
     const rng = new Rng(7);
     const B = weights(rng, 'B', [3, 2]);

@@ -377,7 +377,7 @@ describe('importOnnx', () => {
             name: 'a',
             kind: 'avg',
             kernel: [3, 2],
-            stride: [3, 2],
+            stride: [1, 1],
             pad: [0, 1, 1, 0],
             ceilMode: false,
             countPadding: true,

@@ -11,6 +11,7 @@ const chapters: Record<string, () => Promise<{ main: ChapterMain }>> = {
   '3': () => import('./03-mlp-backprop.js'),
   '4': () => import('./04-cnn-mnist.js'),
   '5': () => import('./05-style-transfer.js'),
+  '6': () => import('./06-pretrained-networks.js'),
 };
 
 const program = new Command()

@@ -22,18 +22,42 @@ import { Dropout } from './dropout.js';
 import { EltwiseSum } from './eltwise.js';
 import { Graph, type GraphNode } from './graph.js';
 import type { LayerKit } from './kit.js';
+import { cnnKit } from './cnn-kit.js';
 import { LRN } from './lrn.js';
 import { FlattenFrom } from './reshape.js';
 import { Softmax } from './softmax.js';
 
 /** Options of the Caffe importer. */
 export interface CaffeImportOptions {
-  /** Builds convolution and pooling layers (chapter 4's). Needed when the net has any. */
+  /** Builds convolution and pooling layers (default: chapter 4's Conv2d and pools, cnnKit). */
   kit?: LayerKit;
   /** Element type of the parameters (default float32, as stored in the file). */
   dtype?: DType;
   /** Name of the weights file for error messages. */
   file?: string;
+  /**
+   * Import only what this blob needs (e.g. `inception_4c/output` for DeepDream, `conv5_1` for
+   * style): later layers are left out and their blobs never decoded (VGG's fc6 alone is 400 MB).
+   */
+  until?: string;
+}
+
+/**
+ * The layers a blob depends on, in file order: walk the file backwards from `blob`, keeping every
+ * layer that writes a needed blob (in-place layers included) and needing its bottoms in turn.
+ */
+export function layersUntil(layers: readonly CaffeLayer[], blob: string): CaffeLayer[] {
+  const needed = new Set([blob]);
+  const kept: CaffeLayer[] = [];
+  for (let i = layers.length - 1; i >= 0; i--) {
+    const layer = layers[i]!;
+    if (layer.tops.some((t) => needed.has(t))) {
+      kept.push(layer);
+      for (const b of layer.bottoms) needed.add(b);
+    }
+  }
+  if (kept.length === 0) throw new Error(`no layer produces blob "${blob}"`);
+  return kept.reverse();
 }
 
 /** An imported network: the graph, its input's declared shape, and blob → node names. */
@@ -108,21 +132,10 @@ function requireBlobs(layer: CaffeLayer, min: number, max: number): void {
   }
 }
 
-function requireKit(kit: LayerKit | undefined, layer: CaffeLayer): LayerKit {
-  if (kit === undefined) {
-    throw new ImportError(
-      layer.name,
-      layer.type,
-      'needs the convolution and pooling layers of chapter 4: pass { kit }',
-    );
-  }
-  return kit;
-}
-
 // Build the layer for one Caffe layer record (weights loaded), or null for layers that add no
 // computation at inference (a TRAIN-phase layer, an Input).
 function buildLayer(layer: CaffeLayer, options: CaffeImportOptions): Layer {
-  const { dtype = 'float32', kit } = options;
+  const { dtype = 'float32', kit = cnnKit } = options;
   const { name, type, params } = layer;
   const fail = (problem: string): never => {
     throw new ImportError(name, type, problem);
@@ -134,7 +147,7 @@ function buildLayer(layer: CaffeLayer, options: CaffeImportOptions): Layer {
       const w = layer.blobs[0]!;
       if (w.shape.length !== 4) fail(`weights have shape ${formatShape(w.shape)}, not 4-D`);
       const [F, Cg] = w.shape as [number, number];
-      const conv = requireKit(kit, layer).conv2d({
+      const conv = kit.conv2d({
         name,
         inChannels: Cg * p.group,
         outChannels: p.numOutput,
@@ -190,8 +203,8 @@ function buildLayer(layer: CaffeLayer, options: CaffeImportOptions): Layer {
       const p = params.pooling!;
       if (p.pool === 'STOCHASTIC') fail('stochastic pooling is not supported');
       const kind = p.pool === 'MAX' ? 'max' : 'avg';
-      if (p.globalPooling) return requireKit(kit, layer).globalPool2d({ name, kind });
-      return requireKit(kit, layer).pool2d({
+      if (p.globalPooling) return kit.globalPool2d({ name, kind });
+      return kit.pool2d({
         name,
         kind,
         kernel: [p.kernelH, p.kernelW],
@@ -260,7 +273,8 @@ function buildLayer(layer: CaffeLayer, options: CaffeImportOptions): Layer {
  * @param net layers in file order, each with its blobs
  */
 export function caffeToGraph(net: CaffeNet, options: CaffeImportOptions = {}): ImportedNet {
-  const layers = net.layers.filter((l) => l.phase !== 'TRAIN');
+  const inPhase = net.layers.filter((l) => l.phase !== 'TRAIN');
+  const layers = options.until === undefined ? inPhase : layersUntil(inPhase, options.until);
   let input: string | undefined = net.inputs[0]?.name;
   let inputShape: number[] | null = net.inputs[0]?.shape ?? null;
   if (net.inputs.length > 1) {
@@ -348,7 +362,9 @@ export function importCaffe(
 ): ImportedNet {
   const file = options.file ?? '<caffemodel>';
   const definition = parsePrototxt(prototxt);
-  const wanted = new Set(definition.layers.map((l) => l.name));
+  const used =
+    options.until === undefined ? definition.layers : layersUntil(definition.layers, options.until);
+  const wanted = new Set(used.map((l) => l.name));
   // Decode only the blobs of layers the deploy net uses (a train-time file holds more).
   const weights = parseCaffeModel(caffemodel, { file, keep: (name) => wanted.has(name) });
   return caffeToGraph(mergeCaffeWeights(definition, weights), options);

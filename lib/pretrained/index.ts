@@ -44,6 +44,7 @@ export {
   ImportError,
   loadBlob,
   caffeToGraph,
+  layersUntil,
   importCaffe,
   parameterCount,
 } from './caffe-import.js';
@@ -62,3 +63,12 @@ export {
   caffeDeprocess,
   caffeClip,
 } from './dream.js';
+export { NSFW_MEAN, resizePillowBilinear, nsfwPreprocess, nsfwScore } from './nsfw.js';
+export { cnnKit } from './cnn-kit.js';
+export { loadCaffe, loadOnnx } from './files.js';
+export { type CaffeLayerWeights, encodeCaffeModel } from './caffe-writer.js';
+export {
+  GOOGLENET_CONTENT_LAYERS,
+  GOOGLENET_STYLE_LAYERS,
+  GOOGLENET_DREAM_LAYER,
+} from './googlenet.js';

@@ -26,6 +26,7 @@ import { Dropout } from './dropout.js';
 import { EltwiseSum } from './eltwise.js';
 import { Graph, type GraphNode } from './graph.js';
 import type { LayerKit } from './kit.js';
+import { cnnKit } from './cnn-kit.js';
 import { LRN } from './lrn.js';
 import { Pad2d, samePadding, type Pads } from './pad.js';
 import { FlattenFrom, Reshape } from './reshape.js';
@@ -33,7 +34,7 @@ import { Softmax } from './softmax.js';
 
 /** Options of the ONNX importer. */
 export interface OnnxImportOptions {
-  /** Builds convolution and pooling layers (chapter 4's). Needed when the model has any. */
+  /** Builds convolution and pooling layers (default: chapter 4's Conv2d and pools, cnnKit). */
   kit?: LayerKit;
   /** Element type of the parameters (default float32). */
   dtype?: DType;
@@ -167,7 +168,7 @@ class PerShape implements Layer {
  * @returns the graph, the input shape the model declares (unknown dims as −1), value → node names
  */
 export function onnxToGraph(model: OnnxModel, options: OnnxImportOptions = {}): ImportedNet {
-  const { kit, dtype = 'float32' } = options;
+  const { kit = cnnKit, dtype = 'float32' } = options;
   const g = model.graph;
   const opset =
     model.opsetImports.find((o) => o.domain === '' || o.domain === 'ai.onnx')?.version ?? 1;
@@ -221,8 +222,6 @@ export function onnxToGraph(model: OnnxModel, options: OnnxImportOptions = {}): 
       if (!ok)
         throw new ShapeError(`node "${label}" (${node.opType}) ${what} "${t.name}"`, t.dims, shape);
     };
-    const needKit = (): LayerKit =>
-      kit ?? fail('needs the convolution and pooling layers of chapter 4: pass { kit }');
     const add = (layer: Layer, from: string, name = out): void => {
       nodes.push({ name, input: from, layer });
     };
@@ -258,7 +257,7 @@ export function onnxToGraph(model: OnnxModel, options: OnnxImportOptions = {}): 
           convInput = `${out}/pad`;
           add(new Pad2d(sameRule(win, win.pads), { name: convInput }), from, convInput);
         } else pad = win.pads;
-        const conv = needKit().conv2d({
+        const conv = kit.conv2d({
           name: out,
           inChannels: Cg * group,
           outChannels: F,
@@ -296,7 +295,7 @@ export function onnxToGraph(model: OnnxModel, options: OnnxImportOptions = {}): 
           // The spec's default is 0: padding is not counted in the average.
           countPadding: attrInt(node, 'count_include_pad', 0) === 1,
         } as const;
-        const k = needKit();
+        const k = kit;
         const pads = win.pads;
         add(
           typeof pads === 'string'
@@ -309,7 +308,7 @@ export function onnxToGraph(model: OnnxModel, options: OnnxImportOptions = {}): 
       case 'GlobalAveragePool':
       case 'GlobalMaxPool':
         add(
-          needKit().globalPool2d({
+          kit.globalPool2d({
             name: out,
             kind: node.opType === 'GlobalMaxPool' ? 'max' : 'avg',
           }),

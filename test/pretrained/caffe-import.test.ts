@@ -1,5 +1,11 @@
 import { expect } from 'chai';
-import { Rng, ShapeError, toArray, type Tensor } from '../../lib/core/index.js';
+import {
+  Rng,
+  ShapeError,
+  checkLayerGradients,
+  toArray,
+  type Tensor,
+} from '../../lib/core/index.js';
 import { ReLU } from '../../lib/mlp/index.js';
 import {
   BatchNorm2d,
@@ -20,9 +26,9 @@ import {
 } from '../../lib/pretrained/index.js';
 import { Linear } from '../../lib/mlp/index.js';
 import { FormatError } from '../../lib/style/formats/index.js';
-import { writeCaffeModel, type TestLayerWeights } from './caffe-writer.js';
+import { encodeCaffeModel, type CaffeLayerWeights } from '../../lib/pretrained/index.js';
 import { naiveKit } from './kit.js';
-import { randomTensor } from './helpers.js';
+import { randomTensor, relativeDifference } from './helpers.js';
 
 const f32 = (rng: Rng, n: number): Float32Array =>
   Float32Array.from({ length: n }, () => Math.fround(rng.normal(0, 0.5)));
@@ -96,7 +102,7 @@ function inceptionWeights(seed: number) {
 }
 
 function inceptionModel(w: ReturnType<typeof inceptionWeights>): Uint8Array {
-  const layers: TestLayerWeights[] = [
+  const layers: CaffeLayerWeights[] = [
     {
       name: 'conv1',
       type: 'Convolution',
@@ -131,7 +137,7 @@ function inceptionModel(w: ReturnType<typeof inceptionWeights>): Uint8Array {
       ],
     },
   ];
-  return writeCaffeModel(layers, 'V2');
+  return encodeCaffeModel(layers, 'V2');
 }
 
 // The same network, built by hand from the same weights.
@@ -234,7 +240,7 @@ function resnetWeights(seed: number) {
 
 function resnetModel(w: ReturnType<typeof resnetWeights>): Uint8Array {
   const vec = (data: Float32Array) => ({ shape: [data.length], data });
-  return writeCaffeModel(
+  return encodeCaffeModel(
     [
       { name: 'conv1', type: 'Convolution', blobs: [{ shape: [3, 2, 3, 3], data: w.conv1 }] },
       { name: 'bn_conv1', type: 'BatchNorm', blobs: w.bn1.map(vec) },
@@ -364,7 +370,7 @@ describe('importCaffe', () => {
       fcB: f32(rng, 3),
     };
     // V1 type enums: CONVOLUTION 4, INNER_PRODUCT 14.
-    const model = writeCaffeModel(
+    const model = encodeCaffeModel(
       [
         {
           name: 'conv1_1',
@@ -433,6 +439,39 @@ describe('importCaffe', () => {
     expect(toArray(y).reduce((a, b) => a + b, 0)).to.be.closeTo(1, 1e-12);
   });
 
+  it('imports only what a blob needs with `until`, without the later layers or their weights', () => {
+    const w = inceptionWeights(1);
+    const { graph } = importCaffe(INCEPTION_PROTOTXT, inceptionModel(w), {
+      kit: naiveKit,
+      until: 'inception/output',
+    });
+    expect(graph.nodes.map((n) => n.name)).to.not.include('fc');
+    expect(graph.nodes.map((n) => n.name)).to.include('drop'); // in place on the blob: kept
+    const x = randomTensor(new Rng(14), [1, 3, 9, 8], { dtype: 'float32' });
+    const full = inceptionByHand(w)
+      .run(x, { taps: ['drop'] })
+      .taps.get('drop')!;
+    expect(toArray(graph.forward(x))).to.deep.equal(toArray(full));
+    const noFcWeights = encodeCaffeModel([
+      {
+        name: 'conv1',
+        type: 'Convolution',
+        blobs: [
+          { shape: [4, 3, 3, 3], data: w.conv1[0] },
+          { shape: [4], data: w.conv1[1] },
+        ],
+      },
+    ]);
+    const stem = importCaffe(INCEPTION_PROTOTXT, noFcWeights, {
+      kit: naiveKit,
+      until: 'conv1',
+    }).graph;
+    expect(stem.nodes.map((n) => n.name)).to.deep.equal(['conv1', 'relu1']);
+    expect(() => importCaffe(INCEPTION_PROTOTXT, noFcWeights, { until: 'nowhere' })).to.throw(
+      /no layer produces blob "nowhere"/,
+    );
+  });
+
   it('throws naming an unknown layer type and its layer', () => {
     const proto = INCEPTION_PROTOTXT.replace(
       'name: "relu1" type: "ReLU"',
@@ -477,9 +516,43 @@ describe('importCaffe', () => {
     ).to.throw(FormatError, /tiny\.caffemodel/);
   });
 
-  it('asks for the chapter-4 kit when the net has convolutions and none is given', () => {
-    expect(() => importCaffe(INCEPTION_PROTOTXT, inceptionModel(inceptionWeights(1)))).to.throw(
-      /layer "conv1" \(Convolution\): needs the convolution and pooling layers of chapter 4/,
-    );
+  it("runs on chapter 4's layers by default, matching the naive kit (ceil pooling, padded averages)", () => {
+    const model = inceptionModel(inceptionWeights(1));
+    const fast = importCaffe(INCEPTION_PROTOTXT, model).graph;
+    const naive = importCaffe(INCEPTION_PROTOTXT, model, { kit: naiveKit }).graph;
+    const x = randomTensor(new Rng(10), [2, 3, 9, 8], { dtype: 'float32' });
+    const taps = ['pool1', 'b3_pool', 'drop', 'prob'];
+    const a = fast.run(x, { taps }).taps;
+    const b = naive.run(x, { taps }).taps;
+    for (const t of taps) expect(relativeDifference(a.get(t)!, b.get(t)!), t).to.be.below(1e-5);
+    const r = resnetModel(resnetWeights(4));
+    const y = randomTensor(new Rng(11), [1, 2, 4, 5], { dtype: 'float32' });
+    expect(
+      relativeDifference(
+        importCaffe(RESNET_PROTOTXT, r).graph.forward(y),
+        importCaffe(RESNET_PROTOTXT, r, { kit: naiveKit }).graph.forward(y),
+      ),
+    ).to.be.below(1e-5);
+  });
+
+  it('backpropagates through an imported GoogLeNet-like net (float64 gradient check, sampled)', () => {
+    const { graph } = importCaffe(INCEPTION_PROTOTXT, inceptionModel(inceptionWeights(1)), {
+      dtype: 'float64',
+    });
+    const report = checkLayerGradients(graph, randomTensor(new Rng(12), [1, 3, 9, 8]), {
+      sample: 25,
+    });
+    expect(report.reports).to.have.length(1 + graph.params().length);
+    expect(report.maxError).to.be.below(1e-5, report.describe()); // whole network: typically ~1e-8
+  });
+
+  it('backpropagates through an imported ResNet-like net (float64 gradient check)', () => {
+    const { graph } = importCaffe(RESNET_PROTOTXT, resnetModel(resnetWeights(4)), {
+      dtype: 'float64',
+    });
+    const report = checkLayerGradients(graph, randomTensor(new Rng(13), [2, 2, 4, 5]), {
+      sample: 25,
+    });
+    expect(report.maxError).to.be.below(1e-5, report.describe());
   });
 });

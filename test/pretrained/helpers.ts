@@ -35,6 +35,11 @@ export function randomTensor(
 
 /** max |a − b| / max |b| over all elements (0 when both are all zero). */
 export function relativeDifference(a: Tensor, b: Tensor): number {
+  if (a.shape.join() !== b.shape.join()) {
+    throw new Error(
+      `relativeDifference: shapes [${a.shape.join(', ')}] and [${b.shape.join(', ')}] differ`,
+    );
+  }
   const av = toArray(a);
   const bv = toArray(b);
   let diff = 0;

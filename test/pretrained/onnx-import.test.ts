@@ -27,7 +27,7 @@ import type {
   OnnxTensor,
 } from '../../lib/style/formats/index.js';
 import { naiveKit } from './kit.js';
-import { randomTensor } from './helpers.js';
+import { randomTensor, relativeDifference } from './helpers.js';
 
 const ints = (value: number[]): OnnxAttribute => ({ type: 'INTS', value });
 const int = (value: number): OnnxAttribute => ({ type: 'INT', value });
@@ -347,6 +347,53 @@ describe('importOnnx', () => {
     expect(toArray(y)).to.deep.equal(toArray(byHand.forward(x)));
   });
 
+  it('reads asymmetric pads as [x1_begin, x2_begin, x1_end, x2_end] (Conv and AveragePool with count_include_pad)', () => {
+    const rng = new Rng(12);
+    const W = weights(rng, 'W', [2, 1, 3, 2]);
+    const nodes = [
+      // top 1, left 0, bottom 2, right 1
+      node('Conv', ['x', 'W'], ['c'], { pads: ints([1, 0, 2, 1]) }),
+      node('AveragePool', ['c'], ['a'], {
+        kernel_shape: ints([3, 2]),
+        pads: ints([0, 1, 1, 0]),
+        count_include_pad: int(1),
+      }),
+    ];
+    const { graph } = importOnnx(onnxModel(nodes, [W], [1, 1, 5, 6], 'a'));
+    const byHand = new Graph(
+      [
+        {
+          name: 'c',
+          input: 'x',
+          layer: conv(
+            { name: 'c', inChannels: 1, outChannels: 2, kernel: [3, 2], pad: [1, 2, 0, 1] },
+            W,
+          ),
+        },
+        {
+          name: 'a',
+          input: 'c',
+          layer: naiveKit.pool2d({
+            name: 'a',
+            kind: 'avg',
+            kernel: [3, 2],
+            stride: [1, 1],
+            pad: [0, 1, 1, 0],
+            ceilMode: false,
+            countPadding: true,
+          }),
+        },
+      ],
+      { input: 'x' },
+    );
+    const x = randomTensor(new Rng(13), [1, 1, 5, 6], { dtype: 'float32' });
+    const y = graph.forward(x);
+    // conv: 5 + 3 − 3 + 1 = 6 rows, 6 + 1 − 2 + 1 = 6 columns; the pool's strides default to 1
+    // in ONNX (not to the kernel): 6 + 1 − 3 + 1 = 5 rows, 6 + 1 − 2 + 1 = 6 columns.
+    expect(y.shape).to.deep.equal([1, 2, 5, 6]);
+    expect(relativeDifference(y, byHand.forward(x))).to.be.below(1e-6);
+  });
+
   it('applies Gemm alpha, beta and transB = 0 as Y = α A B + β C', () => {
     const rng = new Rng(7);
     const B = weights(rng, 'B', [3, 2]);
@@ -398,10 +445,26 @@ describe('importOnnx', () => {
     );
   });
 
-  it('asks for the chapter-4 kit when the model has convolutions and none is given', () => {
-    const nodes = [node('Conv', ['x', 'W'], ['c'])];
-    expect(() =>
-      importOnnx(onnxModel(nodes, [weights(new Rng(1), 'W', [1, 1, 1, 1])], [1, 1, 2, 2], 'c')),
-    ).to.throw(/node "c_node" \(Conv\): needs the convolution and pooling layers of chapter 4/);
+  it("runs on chapter 4's layers by default, matching the naive kit (SAME padding, count_include_pad 0)", () => {
+    const rng = new Rng(10);
+    const W = weights(rng, 'W', [2, 1, 3, 3]);
+    const nodes = [
+      node('Conv', ['x', 'W'], ['c'], { auto_pad: str('SAME_UPPER'), strides: ints([2, 2]) }),
+      node('AveragePool', ['c'], ['a'], {
+        kernel_shape: ints([3, 3]),
+        pads: ints([1, 1, 1, 1]),
+        ceil_mode: int(1),
+        strides: ints([2, 2]),
+      }),
+      node('MaxPool', ['a'], ['p'], { auto_pad: str('SAME_LOWER'), kernel_shape: ints([2, 2]) }),
+    ];
+    const bytes = onnxModel(nodes, [W], [1, 1, 9, 11], 'p');
+    const x = randomTensor(new Rng(11), [2, 1, 9, 11], { dtype: 'float32' });
+    const fast = importOnnx(bytes).graph.run(x, { taps: ['c', 'a'] });
+    const naive = importOnnx(bytes, { kit: naiveKit }).graph.run(x, { taps: ['c', 'a'] });
+    expect(fast.output.shape).to.deep.equal(naive.output.shape);
+    for (const t of ['c', 'a'])
+      expect(relativeDifference(fast.taps.get(t)!, naive.taps.get(t)!), t).to.be.below(1e-5);
+    expect(relativeDifference(fast.output, naive.output)).to.be.below(1e-5);
   });
 });

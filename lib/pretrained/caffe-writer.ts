@@ -1,11 +1,11 @@
-// Writes tiny .caffemodel files for the importer tests, field by field with the numbers of BVLC
-// caffe.proto: NetParameter layer = 100 (V2) or layers = 2 (V1); LayerParameter name 1, type 2,
-// blobs 7; V1LayerParameter name 4, type 5 (enum), blobs 6; BlobProto shape 7 (BlobShape dim 1),
-// legacy num/channels/height/width 1–4, data 5 (packed float).
-import { ProtoWriter } from '../../lib/style/formats/index.js';
+// Writes .caffemodel files (for tests and the chapter's tiny generated models), field by field
+// with the numbers of BVLC caffe.proto: NetParameter layer = 100 (V2) or layers = 2 (V1);
+// LayerParameter name 1, type 2, blobs 7; V1LayerParameter name 4, type 5 (enum), blobs 6;
+// BlobProto shape 7 (BlobShape dim 1), legacy num/channels/height/width 1–4, data 5 (packed).
+import { ProtoWriter } from '../style/formats/index.js';
 
 /** One layer's stored weights. */
-export interface TestLayerWeights {
+export interface CaffeLayerWeights {
   readonly name: string;
   /** V2 type string, or the V1 enum value. */
   readonly type: string | number;
@@ -24,12 +24,13 @@ function blob(shape: readonly number[], data: Float32Array, legacy: boolean): Pr
   return w.packedFloats(5, data);
 }
 
-/** A .caffemodel holding the given layers' weights, in the V2 or the V1 (legacy blob) form. */
-export function writeCaffeModel(
-  layers: readonly TestLayerWeights[],
-  version: 'V1' | 'V2',
+/** The bytes of a .caffemodel holding the given layers' weights, V2 or V1 (legacy blob) form. */
+export function encodeCaffeModel(
+  layers: readonly CaffeLayerWeights[],
+  version: 'V1' | 'V2' = 'V2',
+  name = 'net',
 ): Uint8Array {
-  const net = new ProtoWriter().string(1, 'test');
+  const net = new ProtoWriter().string(1, name);
   for (const l of layers) {
     const w = new ProtoWriter();
     if (version === 'V2') {

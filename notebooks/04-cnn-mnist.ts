@@ -69,7 +69,8 @@ export interface Chapter4Options extends ChapterOptions {
 /** The chapter's LeNet-style network: two conv/ReLU/max-pool stages, then two FC layers. */
 export function lenet(rng: Rng): Sequential {
   return new Sequential([
-    new Conv2d(1, 16, 5, { name: 'conv1', rng, dtype: 'float32' }), // [N, 16, 24, 24]
+    // The first layer's dx (a gradient for the pixels) is never used in training: skip it.
+    new Conv2d(1, 16, 5, { name: 'conv1', rng, dtype: 'float32', inputGrad: false }), // [N, 16, 24, 24]
     new ReLU({ name: 'relu1' }),
     new MaxPool2d(2, { name: 'pool1' }), // [N, 16, 12, 12]
     new Conv2d(16, 32, 5, { name: 'conv2', rng, dtype: 'float32' }), // [N, 32, 8, 8]

@@ -1,13 +1,15 @@
 // GEMM throughput on square problems, next to ndarray-gemm as a naive peer. Prints the median
-// GFLOP/s (2·M·N·K flops per call) of several timed runs after warm-up, by wall clock and by
-// this process's CPU time (the second is steadier when other jobs share the cores). Run:
-// `npx tsx bench/gemm.ts [sizes...]`, e.g. `npx tsx bench/gemm.ts 256 512 1024`.
+// GFLOP/s (2·M·N·K flops per call) of several timed runs after warm-up, by wall clock and per
+// second of this process's CPU time (steadier when other jobs share the cores; for the pool it
+// is the rate per busy core). Run `npx tsx bench/gemm.ts [sizes...]`; GEMM_BENCH=gemmWasm,gemm
+// picks rows, NNZERO_THREADS sets the pool size.
 import { createRequire } from 'node:module';
 import ndarray from 'ndarray';
 import type { NdArray } from 'ndarray';
 import { gemm } from '../lib/core/gemm.js';
 import type { GemmMatrix } from '../lib/core/gemm.js';
 import { gemmWasm } from '../lib/core/gemm-wasm.js';
+import { defaultThreads, startGemmPool, stopGemmPool } from '../lib/core/gemm-pool.js';
 
 type Float = Float32Array | Float64Array;
 type Gemm = (c: GemmMatrix, a: GemmMatrix, b: GemmMatrix) => unknown;
@@ -65,27 +67,28 @@ function measure(
 }
 
 const sizes = process.argv.slice(2).map(Number);
-const impls: [string, Gemm, number][] = [
-  ['gemmWasm', gemmWasm, 2000],
-  ['gemm', gemm, 3000],
-  [
-    'ndarray-gemm',
-    (c, a, b) => ndarrayGemm(c as NdArray<Float>, a as NdArray<Float>, b as NdArray<Float>),
-    1500,
-  ],
+const peer: Gemm = (c, a, b) =>
+  ndarrayGemm(c as NdArray<Float>, a as NdArray<Float>, b as NdArray<Float>);
+// name, function, time budget per size (ms), float32 only, threads (the pool runs only then).
+const impls: [string, Gemm, number, boolean, number][] = [
+  ['gemmWasm', gemmWasm, 2000, true, 1],
+  ['gemmWasm-pool', gemmWasm, 2000, true, defaultThreads()],
+  ['gemm', gemm, 3000, false, 1],
+  ['ndarray-gemm', peer, 1500, false, 1],
 ];
 const only = process.env['GEMM_BENCH'];
-console.log('impl           dtype    size   GFLOP/s (wall)   GFLOP/s (cpu)');
-for (const [name, run, budget] of impls) {
+console.log('impl           threads dtype    size   GFLOP/s (wall)   GFLOP/s (per CPU-second)');
+for (const [name, run, budget, float32Only, threads] of impls) {
   if (only !== undefined && !only.split(',').includes(name)) continue;
+  if (threads > 1) await startGemmPool(threads);
   for (const dtype of ['float32', 'float64'] as const) {
-    if (name === 'gemmWasm' && dtype === 'float64') continue;
+    if (float32Only && dtype === 'float64') continue;
     for (const n of sizes.length > 0 ? sizes : [256, 512, 1024]) {
       const [wall, cpu] = measure(n, dtype, run, budget);
-      const cols = [name.padEnd(14), dtype.padEnd(8), String(n).padStart(5)];
-      console.log(
-        `${cols.join(' ')} ${wall.toFixed(2).padStart(15)} ${cpu.toFixed(2).padStart(15)}`,
-      );
+      const cols = [name.padEnd(14), String(threads).padStart(7), dtype.padEnd(8)];
+      const rates = [wall.toFixed(2).padStart(15), cpu.toFixed(2).padStart(15)];
+      console.log(`${cols.join(' ')} ${String(n).padStart(5)} ${rates.join(' ')}`);
     }
   }
+  if (threads > 1) await stopGemmPool();
 }

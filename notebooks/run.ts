@@ -8,7 +8,9 @@ type ChapterMain = (options: ChapterOptions) => Promise<unknown>;
 const chapters: Record<string, () => Promise<{ main: ChapterMain }>> = {
   '1': () => import('./01-perceptron.js'),
   '2': () => import('./02-linear-unit.js'),
+  '3': () => import('./03-mlp-backprop.js'),
   '4': () => import('./04-cnn-mnist.js'),
+  '5': () => import('./05-style-transfer.js'),
 };
 
 const program = new Command()

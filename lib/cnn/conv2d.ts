@@ -1,14 +1,15 @@
 // The fast convolution: im2col turns each image's receptive fields into the columns of a matrix,
 // and the three conv passes become three matrix products (forward W·cols, backward-input Wᵀ·dY
 // then col2im, backward-weights dY·colsᵀ). Same signatures as conv2d-naive.ts, tested equal.
-import { gemmStrided, type FloatArray, type Tensor } from '../core/index.js';
+import { type FloatArray, type Tensor } from '../core/index.js';
 import { checkConvShapes } from './conv2d-shapes.js';
+import { gemmWasmStrided } from '../core/gemm-wasm.js';
 import { type ConvGeometry } from './geometry.js';
 import { col2im, im2col } from './im2col.js';
 
 // Every matrix product in this file goes through this one name, so that moving to another GEMM
 // with the same raw signature (M, N, K, α, a, aOff, aRs, aCs, b, …, β, c, …) is a one-line change.
-const matmul = gemmStrided;
+const matmul = gemmWasmStrided;
 
 // Module-level scratch, grown on demand and reused by every call, so the hot path allocates
 // nothing: `cols` for im2col, `mat` for a tensor slice whose strides do not merge into a matrix.

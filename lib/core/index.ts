@@ -65,6 +65,12 @@ export {
   encodePng,
 } from './png.js';
 export { readImage, writePng } from './image-file.js';
+export {
+  type ImageDataLike,
+  type CanvasImageOptions,
+  imageFromImageData,
+  imageToImageData,
+} from './canvas-image.js';
 export { writeFileAtomic } from './atomic.js';
 export {
   type Series,

@@ -7,6 +7,7 @@ export { meanSquaredError, softmaxCrossEntropy } from './losses.js';
 export { SGD, Adam, type SGDOptions, type AdamOptions } from './optim.js';
 export { readIdx, parseIdx, mnistFolder, loadMnist, type IdxData, type MnistSet } from './mnist.js';
 export { Connection, NeuronNode, NodeNetwork } from './node-network.js';
+export { encodeParams, decodeParams } from './params-bytes.js';
 export { saveParams, loadParams } from './params-file.js';
 export {
   gatherBatch,

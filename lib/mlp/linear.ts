@@ -1,10 +1,10 @@
 // The fully connected layer y = x Wᵀ + b (the tutorial's eq. "a = f(W·x)" for a whole batch),
 // with its backward pass and seeded Xavier/He initialization. All three products (forward, dW,
-// dx) are one call each to lib/core's GEMM on views: transposes cost nothing, no copies.
+// dx) are one call each to lib/core's GEMM on views (transposes cost nothing): the WebAssembly
+// SIMD kernel for float32 layers, the plain TypeScript kernel for float64.
 import {
   ShapeError,
   checkUpstream,
-  gemm,
   dtypeOf,
   makeParam,
   requireCache,
@@ -15,6 +15,7 @@ import {
   type Rng,
   type Tensor,
 } from '../core/index.js';
+import { gemmWasm } from '../core/gemm-wasm.js';
 
 /** Weight initialization: Xavier/Glorot for sigmoid/tanh, He for ReLU. */
 export type InitScheme = 'xavier' | 'he';
@@ -93,7 +94,7 @@ export class Linear implements Layer {
     const b = this.bias.value.data;
     const out = this.outFeatures;
     for (let n = 0; n < N; n++) y.data.set(b.subarray(0, out), n * out);
-    gemm(y, x, this.weight.value.transpose(1, 0), 1, 1);
+    gemmWasm(y, x, this.weight.value.transpose(1, 0), 1, 1);
     this.#x = x;
     return y;
   }
@@ -107,7 +108,7 @@ export class Linear implements Layer {
     const x = requireCache(this.#x, `Linear(${this.name})`);
     const N = x.shape[0]!;
     checkUpstream(dy, [N, this.outFeatures], `Linear(${this.name})`);
-    gemm(this.weight.grad, dy.transpose(1, 0), x, 1, 1);
+    gemmWasm(this.weight.grad, dy.transpose(1, 0), x, 1, 1);
     const db = this.bias.grad;
     for (let o = 0; o < this.outFeatures; o++) {
       let s = 0;
@@ -115,7 +116,7 @@ export class Linear implements Layer {
       db.set(o, db.get(o) + s);
     }
     const dx = zeros([N, this.inFeatures], dtypeOf(x));
-    return this.inputGrad ? gemm(dx, dy, this.weight.value) : dx;
+    return this.inputGrad ? gemmWasm(dx, dy, this.weight.value) : dx;
   }
 
   /** The weight then the bias. */

@@ -5,6 +5,7 @@ import {
   DivergenceError,
   ShapeError,
   allFinite,
+  isContiguous,
   zeroGrad,
   zeros,
   dtypeOf,
@@ -34,8 +35,11 @@ export function gatherBatch(
 ): void {
   const B = out.shape[0]!;
   const row = out.size / B;
-  if (source.size / source.shape[0]! !== row || source.offset !== 0 || out.offset !== 0) {
-    throw new ShapeError('gatherBatch', source.shape, out.shape, 'rows of equal size, contiguous');
+  if (source.size / source.shape[0]! !== row) {
+    throw new ShapeError('gatherBatch source', source.shape, [-1, ...out.shape.slice(1)]);
+  }
+  if (!isContiguous(source) || !isContiguous(out)) {
+    throw new Error('gatherBatch: source and out must be contiguous (copy() a view first)');
   }
   for (let i = 0; i < B; i++) {
     const k = indices[start + i]!;

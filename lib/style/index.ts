@@ -49,4 +49,35 @@ export {
   type TransferResult,
   StyleTransferLoss,
   styleTransfer,
+  optimizeImage,
 } from './transfer.js';
+export {
+  type NetLayer,
+  type NetCost,
+  type Pooling,
+  type RandomVggOptions,
+  SequentialFeatureNet,
+  randomVgg,
+} from './feature-net.js';
+export {
+  type WeightBlob,
+  type ConvWeights,
+  type Vgg19Options,
+  VGG19_BLOCKS,
+  vgg19ConvNames,
+  vgg19,
+  vgg19ConvsFromCaffe,
+  vgg19ConvsFromStateDict,
+} from './vgg.js';
+export { type WeightFormat, weightFormatOf, loadVgg19 } from './weights.js';
+export {
+  type CliIO,
+  type CliOptions,
+  type CliResult,
+  MAX_SIZE,
+  bundledImage,
+  parseLayers,
+  parseArgs,
+  helpText,
+  runCli,
+} from './cli.js';

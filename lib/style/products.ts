@@ -1,7 +1,9 @@
 // The two matrix products style transfer needs, on raw row-major storage: the Gram product
 // F Fᵀ (Gatys et al. 2016, eq. 3) and its backward (G − A) F (eq. 6). Both are core's GEMM with
 // the right strides: Fᵀ is F read with its strides swapped, so no transpose is ever copied.
+// Float32 features go to the WebAssembly SIMD kernel; float64 (gradient checks) to plain GEMM.
 import { gemmStrided, type FloatArray } from '../core/index.js';
+import { gemmWasmStrided } from '../core/gemm-wasm.js';
 
 /** out ← alpha · F Fᵀ for F of shape [C, M] (row-major at `f`); out has shape [C, C]. */
 export function gramProduct(
@@ -12,7 +14,13 @@ export function gramProduct(
   alpha: number,
 ): Float64Array {
   // A = F (row stride M, column stride 1), B = Fᵀ (row stride 1, column stride M).
-  gemmStrided(C, C, M, alpha, f, 0, M, 1, f, 0, 1, M, 0, out, 0, C, 1);
+  if (f instanceof Float32Array) {
+    const g = new Float32Array(C * C);
+    gemmWasmStrided(C, C, M, alpha, f, 0, M, 1, f, 0, 1, M, 0, g, 0, C, 1);
+    out.set(g);
+  } else {
+    gemmStrided(C, C, M, alpha, f, 0, M, 1, f, 0, 1, M, 0, out, 0, C, 1);
+  }
   return out;
 }
 
@@ -25,6 +33,10 @@ export function rowCombination(
   M: number,
   alpha: number,
 ): FloatArray {
-  gemmStrided(C, M, C, alpha, d, 0, C, 1, f, 0, M, 1, 0, out, 0, M, 1);
+  if (f instanceof Float32Array && out instanceof Float32Array) {
+    gemmWasmStrided(C, M, C, alpha, Float32Array.from(d), 0, C, 1, f, 0, M, 1, 0, out, 0, M, 1);
+  } else {
+    gemmStrided(C, M, C, alpha, d, 0, C, 1, f, 0, M, 1, 0, out, 0, M, 1);
+  }
   return out;
 }

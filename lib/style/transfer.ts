@@ -301,6 +301,18 @@ export function styleTransfer(
   styles: readonly StyleImage[],
   options: TransferOptions,
 ): TransferResult {
+  return optimizeImage(new StyleTransferLoss(net, content, styles, options), content, options);
+}
+
+/**
+ * Minimize a prepared objective over the image, starting from `init` (see `TransferOptions`).
+ * @param content [3, H, W], the image 'content', 'mixed' and 'noise' starts are made from
+ */
+export function optimizeImage(
+  loss: StyleTransferLoss,
+  content: Tensor,
+  options: Omit<TransferOptions, keyof StyleLossOptions>,
+): TransferResult {
   const {
     optimizer = 'lbfgs',
     iterations = 150,
@@ -310,8 +322,8 @@ export function styleTransfer(
     seed = 0,
     onIteration,
   } = options;
-  const loss = new StyleTransferLoss(net, content, styles, options);
   const [C, H, W] = loss.shape;
+  assertShape(content, loss.shape, 'optimizeImage content');
   const start =
     typeof init === 'string' ? initialImage(content, init, new Rng(seed)) : resizeImage(init, H, W);
   const x0 = Float64Array.from(contiguous(start).data);

@@ -97,4 +97,29 @@ describe('Linear', () => {
     initWeights(w, 'he', new Rng(9));
     expect(variance()).to.be.closeTo(2 / 300, 3e-4);
   });
+
+  it('float32 layers agree with float64 layers to float32 precision', () => {
+    const rng = new Rng(10);
+    const fc64 = new Linear(6, 4, { rng: new Rng(11) });
+    const fc32 = new Linear(6, 4, { rng: new Rng(11), dtype: 'float32' });
+    const x = rng.fillNormal(zeros([3, 6]));
+    const y64 = toArray(fc64.forward(x));
+    const y32 = toArray(fc32.forward(copy(x, 'float32')));
+    y32.forEach((v, i) => expect(v).to.be.closeTo(y64[i]!, 1e-5));
+  });
+
+  it('with inputGrad false skips dx but still accumulates the parameter gradients', () => {
+    const rng = new Rng(12);
+    const full = new Linear(5, 3, { rng: new Rng(13) });
+    const first = new Linear(5, 3, { rng: new Rng(13), inputGrad: false });
+    const x = rng.fillNormal(zeros([2, 5]));
+    const dy = rng.fillNormal(zeros([2, 3]));
+    for (const fc of [full, first]) {
+      zeroGrad(fc.params());
+      fc.forward(x);
+    }
+    full.backward(dy);
+    expect(toArray(first.backward(dy)).every((v) => v === 0)).to.equal(true);
+    expect(toArray(first.weight.grad)).to.deep.equal(toArray(full.weight.grad));
+  });
 });

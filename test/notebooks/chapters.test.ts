@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main as chapter1 } from '../../notebooks/01-perceptron.js';
 import { main as chapter2 } from '../../notebooks/02-linear-unit.js';
+import { main as chapter3 } from '../../notebooks/03-mlp-backprop.js';
 
 describe('chapters (quick mode)', () => {
   let outDir: string;
@@ -25,6 +26,15 @@ describe('chapters (quick mode)', () => {
     expect(r.batch.slope).to.be.closeTo(1000, 40);
     expect(r.sgd.slope).to.be.closeTo(1000, 40);
     expect(r.gradientCheck).to.be.below(1e-6);
+    for (const f of r.figures) expect(existsSync(f), f).to.equal(true);
+  });
+
+  it('chapter 3 solves XOR, learns 8-3-8 both ways, checks gradients and learns MNIST digits', async () => {
+    const r = await chapter3({ quick: true, outDir, log });
+    expect(r).to.include({ xorSolved: true, encoderLearned: true });
+    expect(r.nodeVsMatrix).to.be.below(1e-12);
+    expect(r.gradientCheck).to.be.below(1e-6);
+    expect(r.testAccuracy).to.be.above(0.5);
     for (const f of r.figures) expect(existsSync(f), f).to.equal(true);
   });
 });

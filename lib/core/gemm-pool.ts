@@ -1,0 +1,176 @@
+// A pool of worker threads for the WebAssembly GEMM (Node only; the compute code in
+// gemm-wasm.ts stays browser-neutral and reaches this only through `setGemmRunner`). The kernel's
+// memory is a shared WebAssembly.Memory, so helpers read the operands the calling thread staged
+// and write their blocks of C in place: nothing is copied per call. A large product is cut into
+// a few blocks of rows (or of columns, when C is wide) per thread, claimed dynamically; the
+// calling thread claims blocks too and then waits with Atomics until all are done, so gemmWasm
+// stays synchronous. Threads are created once; NNZERO_THREADS=1 turns the pool off.
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { gemmKernel, reserveScratch, setGemmRunner } from './gemm-wasm.js';
+import type { GemmKernel, StagedOperand } from './gemm-wasm.js';
+import {
+  BLOCKS,
+  blockArgs,
+  claimBlock,
+  CONTROL_WORDS,
+  FAILED,
+  FINISHED,
+  JOB,
+  NEXT,
+  SEQ,
+  STOP,
+} from './gemm-pool-protocol.js';
+
+// Below this many multiply-adds (about 0.1 ms on one core) waking a helper costs more than it
+// saves.
+const PARALLEL_MIN = 128 * 128 * 128;
+
+// Blocks per thread: enough that a thread the OS delays leaves its share to the others, few
+// enough that re-packing the shared operand for each block stays a few percent.
+const BLOCKS_PER_THREAD = 4;
+
+interface Pool {
+  workers: Worker[];
+  ctl: Int32Array;
+  job: Float64Array;
+  tag: number;
+  ready: Promise<number>;
+}
+
+let pool: Pool | undefined;
+
+interface TsxManifest {
+  exports: { './esm/api': { import: { default: string } } };
+}
+
+/** Threads to use: NNZERO_THREADS if set, else every core the OS offers. */
+export function defaultThreads(): number {
+  const env = Number.parseInt(process.env['NNZERO_THREADS'] ?? '', 10);
+  return Number.isFinite(env) && env >= 1 ? env : availableParallelism();
+}
+
+// Under tsx the sources are .ts and a worker must register tsx before it can load one; after
+// `tsc` the worker is plain .js beside this file. tsx's ESM API is located through its own
+// exports map, from this file, so the pool works whatever the current directory is.
+function spawn(workerData: object): Worker {
+  const here = import.meta.url;
+  if (!here.endsWith('.ts')) return new Worker(new URL('./gemm-worker.js', here), { workerData });
+  const require = createRequire(here);
+  const manifest = require('tsx/package.json') as TsxManifest;
+  const api = new URL(
+    manifest.exports['./esm/api'].import.default,
+    pathToFileURL(require.resolve('tsx/package.json')),
+  );
+  const entry = new URL('./gemm-worker.ts', here);
+  const boot = `import(${JSON.stringify(api.href)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); });`;
+  return new Worker(boot, { eval: true, workerData });
+}
+
+/**
+ * Start the GEMM thread pool (once; later calls return the same promise). Resolves to the
+ * number of threads large gemmWasm calls will use, counting the calling thread.
+ */
+export function startGemmPool(threads = defaultThreads()): Promise<number> {
+  if (pool) return pool.ready;
+  const k = gemmKernel();
+  if (threads < 2 || !(k.memory.buffer instanceof SharedArrayBuffer)) return Promise.resolve(1);
+  reserveScratch(threads - 1);
+  const control = new SharedArrayBuffer(CONTROL_WORDS * 4);
+  const job = new SharedArrayBuffer(JOB.length * 8);
+  const workers: Worker[] = [];
+  const started: Promise<void>[] = [];
+  for (let region = 1; region < threads; region++) {
+    const worker = spawn({ module: k.module, memory: k.memory, control, job, region });
+    worker.unref();
+    workers.push(worker);
+    started.push(
+      new Promise((resolve, reject) => {
+        worker.once('message', () => resolve());
+        worker.once('error', reject);
+      }),
+    );
+  }
+  const ready = Promise.all(started).then(() => threads);
+  pool = { workers, ctl: new Int32Array(control), job: new Float64Array(job), tag: 0, ready };
+  setGemmRunner(run);
+  return ready;
+}
+
+/** Stop the helper threads; gemmWasm runs on the calling thread again. */
+export async function stopGemmPool(): Promise<void> {
+  if (!pool) return;
+  const { workers, ctl } = pool;
+  pool = undefined;
+  setGemmRunner(undefined);
+  Atomics.store(ctl, SEQ, STOP);
+  Atomics.notify(ctl, SEQ);
+  await Promise.all(workers.map((w) => w.terminate()));
+}
+
+// The runner gemm-wasm.ts calls with operands already staged in kernel memory.
+function run(
+  k: GemmKernel,
+  M: number,
+  N: number,
+  K: number,
+  alpha: number,
+  a: StagedOperand,
+  b: StagedOperand,
+  beta: number,
+  c: StagedOperand,
+  scratch: number,
+): void {
+  if (!pool || M * N * K < PARALLEL_MIN) {
+    k.exports.gemm(
+      M,
+      N,
+      K,
+      alpha,
+      a.ptr,
+      a.rs,
+      a.cs,
+      b.ptr,
+      b.rs,
+      b.cs,
+      beta,
+      c.ptr,
+      c.rs,
+      c.cs,
+      scratch,
+    );
+    return;
+  }
+  const { ctl, job } = pool;
+  // Cut the longer side of C into blocks of whole register tiles (4 rows) or whole 64-byte
+  // cache lines of C (16 columns), so no two threads write the same line.
+  const byRows = M >= N;
+  const extent = byRows ? M : N;
+  const unit = byRows ? 4 : 16;
+  const threads = pool.workers.length + 1;
+  const size = Math.ceil(extent / (threads * BLOCKS_PER_THREAD) / unit) * unit;
+  const blocks = Math.ceil(extent / size);
+  job.set([M, N, K, alpha, a.ptr, a.rs, a.cs, b.ptr, b.rs, b.cs, beta, c.ptr, c.rs, c.cs]);
+  job[JOB.split] = byRows ? 1 : 0;
+  job[JOB.size] = size;
+  job[JOB.scratch] = scratch;
+  job[JOB.scratchBytes] = k.scratchBytes;
+  // Tags run 1..32767 so that (tag << 16) | index fits an int32 with room for 65535 blocks.
+  const tag = (pool.tag = (pool.tag % 32767) + 1);
+  Atomics.store(ctl, BLOCKS, blocks);
+  Atomics.store(ctl, FINISHED, 0);
+  Atomics.store(ctl, FAILED, 0);
+  Atomics.store(ctl, NEXT, tag << 16);
+  Atomics.store(ctl, SEQ, tag);
+  Atomics.notify(ctl, SEQ);
+  for (let index = claimBlock(ctl, tag); index >= 0; index = claimBlock(ctl, tag)) {
+    k.exports.gemm(...blockArgs(job, index, 0));
+    Atomics.add(ctl, FINISHED, 1);
+  }
+  for (let done = Atomics.load(ctl, FINISHED); done < blocks; done = Atomics.load(ctl, FINISHED)) {
+    Atomics.wait(ctl, FINISHED, done);
+  }
+  if (Atomics.load(ctl, FAILED) !== 0) throw new Error('gemm: a GEMM helper thread failed');
+}

@@ -1,0 +1,37 @@
+// One helper thread of the GEMM pool (gemm-pool.ts). It instantiates the SIMD kernel on the
+// pool's shared memory and sleeps on the control block; when a job is posted it claims blocks
+// of C until none are left. Operands were staged in that memory by the calling thread, so
+// nothing is copied per call.
+import { parentPort, workerData } from 'node:worker_threads';
+import { kernelExports } from './gemm-wasm.js';
+import { blockArgs, claimBlock, FAILED, FINISHED, SEQ, STOP } from './gemm-pool-protocol.js';
+
+interface Setup {
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+  control: SharedArrayBuffer;
+  job: SharedArrayBuffer;
+  region: number;
+}
+
+const { module, memory, control, job, region } = workerData as Setup;
+const kernel = kernelExports(new WebAssembly.Instance(module, { env: { memory } }));
+const ctl = new Int32Array(control);
+const slots = new Float64Array(job);
+
+parentPort?.postMessage('ready');
+let tag = Atomics.load(ctl, SEQ);
+for (;;) {
+  Atomics.wait(ctl, SEQ, tag);
+  tag = Atomics.load(ctl, SEQ);
+  if (tag === STOP) break;
+  for (let index = claimBlock(ctl, tag); index >= 0; index = claimBlock(ctl, tag)) {
+    try {
+      kernel.gemm(...blockArgs(slots, index, region));
+    } catch {
+      Atomics.store(ctl, FAILED, 1);
+    }
+    Atomics.add(ctl, FINISHED, 1);
+    Atomics.notify(ctl, FINISHED);
+  }
+}

@@ -1,0 +1,360 @@
+// Caffe import: a deploy.prototxt (the architecture) and a .caffemodel (the weights) become an
+// nnzero Graph. Each Caffe layer becomes one node named after the layer (InnerProduct adds a
+// flatten node in front, as Caffe flattens implicitly); in-place layers (ReLU, Dropout,
+// BatchNorm and Scale whose top is their bottom) are chained, so a blob name always means the
+// tensor after its last in-place layer, as in Caffe. Blobs are checked against the prototxt and
+// copied into the layers' parameters; every error names the layer.
+import {
+  Rng,
+  ShapeError,
+  formatShape,
+  sizeOf,
+  type DType,
+  type Layer,
+  type Param,
+} from '../core/index.js';
+import { Linear, ReLU } from '../mlp/index.js';
+import { parseCaffeModel, parsePrototxt, mergeCaffeWeights } from '../style/formats/index.js';
+import type { CaffeBlob, CaffeLayer, CaffeNet } from '../style/formats/index.js';
+import { BatchNorm2d, ChannelScale, setCaffeBatchNormStats } from './batch-norm.js';
+import { Concat } from './concat.js';
+import { Dropout } from './dropout.js';
+import { EltwiseSum } from './eltwise.js';
+import { Graph, type GraphNode } from './graph.js';
+import type { LayerKit } from './kit.js';
+import { LRN } from './lrn.js';
+import { FlattenFrom } from './reshape.js';
+import { Softmax } from './softmax.js';
+
+/** Options of the Caffe importer. */
+export interface CaffeImportOptions {
+  /** Builds convolution and pooling layers (chapter 4's). Needed when the net has any. */
+  kit?: LayerKit;
+  /** Element type of the parameters (default float32, as stored in the file). */
+  dtype?: DType;
+  /** Name of the weights file for error messages. */
+  file?: string;
+}
+
+/** An imported network: the graph, its input's declared shape, and blob → node names. */
+export interface ImportedNet {
+  readonly graph: Graph;
+  /** The input shape the file declares ([N, C, H, W]), or null when it declares none. */
+  readonly inputShape: number[] | null;
+  /** The node that produces each named tensor of the file (Caffe blob or ONNX value). */
+  readonly tensors: ReadonlyMap<string, string>;
+}
+
+/** An error in an imported network, naming the layer (or node) and its type. */
+export class ImportError extends Error {
+  override readonly name = 'ImportError';
+  /** The offending layer's (or node's) name. */
+  readonly layer: string;
+
+  /** @param layer name, @param type its type, @param problem what is wrong, @param kind `layer` or `node` */
+  constructor(layer: string, type: string, problem: string, kind: 'layer' | 'node' = 'layer') {
+    super(`${kind} "${layer}" (${type}): ${problem}`);
+    this.layer = layer;
+  }
+}
+
+/**
+ * Copy a blob into a parameter after checking its shape. Legacy files store 4-D shapes with
+ * leading 1s ([1, 1, 1, 96] for a bias of [96]); those are accepted as Caffe's ShapeEquals does.
+ */
+export function loadBlob(param: Param, blob: CaffeBlob, layer: CaffeLayer, what: string): void {
+  const want = param.value.shape;
+  const got = blob.shape;
+  const pad = got.length - want.length;
+  const fits =
+    (got.length === want.length && got.every((d, i) => d === want[i])) ||
+    (got.length === 4 &&
+      pad > 0 &&
+      got.slice(0, pad).every((d) => d === 1) &&
+      want.every((d, i) => d === got[pad + i]));
+  if (!fits) {
+    throw new ShapeError(
+      `layer "${layer.name}" (${layer.type}) ${what}: the caffemodel blob does not fit the prototxt`,
+      got,
+      want,
+    );
+  }
+  param.value.data.set(blob.data);
+}
+
+// The blob's shape without the leading 1s of the legacy 4-D form, down to `rank` dims.
+function trimmedShape(blob: CaffeBlob, rank: number): number[] {
+  const s = [...blob.shape];
+  while (s.length > rank && s[0] === 1) s.shift();
+  return s;
+}
+
+function paramNamed(layer: Layer, name: string, owner: CaffeLayer): Param {
+  const p = layer.params().find((q) => q.name === name);
+  if (p === undefined) {
+    throw new ImportError(owner.name, owner.type, `the built layer has no parameter "${name}"`);
+  }
+  return p;
+}
+
+function requireBlobs(layer: CaffeLayer, min: number, max: number): void {
+  const n = layer.blobs.length;
+  if (n === 0) {
+    throw new ImportError(layer.name, layer.type, 'has no weights in the caffemodel');
+  }
+  if (n < min || n > max) {
+    const want = min === max ? `${min}` : `${min} to ${max}`;
+    throw new ImportError(layer.name, layer.type, `has ${n} blobs, the prototxt needs ${want}`);
+  }
+}
+
+function requireKit(kit: LayerKit | undefined, layer: CaffeLayer): LayerKit {
+  if (kit === undefined) {
+    throw new ImportError(
+      layer.name,
+      layer.type,
+      'needs the convolution and pooling layers of chapter 4: pass { kit }',
+    );
+  }
+  return kit;
+}
+
+// Build the layer for one Caffe layer record (weights loaded), or null for layers that add no
+// computation at inference (a TRAIN-phase layer, an Input).
+function buildLayer(layer: CaffeLayer, options: CaffeImportOptions): Layer {
+  const { dtype = 'float32', kit } = options;
+  const { name, type, params } = layer;
+  const fail = (problem: string): never => {
+    throw new ImportError(name, type, problem);
+  };
+  switch (type) {
+    case 'Convolution': {
+      const p = params.convolution!;
+      requireBlobs(layer, p.biasTerm ? 2 : 1, p.biasTerm ? 2 : 1);
+      const w = layer.blobs[0]!;
+      if (w.shape.length !== 4) fail(`weights have shape ${formatShape(w.shape)}, not 4-D`);
+      const [F, Cg] = w.shape as [number, number];
+      const conv = requireKit(kit, layer).conv2d({
+        name,
+        inChannels: Cg * p.group,
+        outChannels: p.numOutput,
+        kernel: [p.kernelH, p.kernelW],
+        stride: [p.strideH, p.strideW],
+        pad: [p.padH, p.padH, p.padW, p.padW],
+        dilation: [p.dilationH, p.dilationW],
+        group: p.group,
+        bias: p.biasTerm,
+        dtype,
+      });
+      if (F !== p.numOutput) {
+        throw new ShapeError(
+          `layer "${name}" (Convolution) weights: the caffemodel blob does not fit num_output ${p.numOutput}`,
+          w.shape,
+          [p.numOutput, Cg, p.kernelH, p.kernelW],
+        );
+      }
+      loadBlob(paramNamed(conv, `${name}.weight`, layer), w, layer, 'blob 0 (weights)');
+      if (p.biasTerm) {
+        loadBlob(paramNamed(conv, `${name}.bias`, layer), layer.blobs[1]!, layer, 'blob 1 (bias)');
+      }
+      return conv;
+    }
+    case 'InnerProduct': {
+      const p = params.innerProduct!;
+      requireBlobs(layer, p.biasTerm ? 2 : 1, p.biasTerm ? 2 : 1);
+      const w = layer.blobs[0]!;
+      const shape = trimmedShape(w, 2);
+      if (shape.length !== 2) fail(`weights have shape ${formatShape(w.shape)}, not 2-D`);
+      // Caffe stores [out, in], or [in, out] with `transpose: true`.
+      const [out, inF] = (p.transpose ? [shape[1], shape[0]] : shape) as [number, number];
+      if (out !== p.numOutput) {
+        throw new ShapeError(
+          `layer "${name}" (InnerProduct) weights: the caffemodel blob does not fit num_output ${p.numOutput}`,
+          w.shape,
+          p.transpose ? [inF, p.numOutput] : [p.numOutput, inF],
+        );
+      }
+      const fc = new Linear(inF, out, { rng: new Rng(0), name, dtype });
+      if (p.transpose) {
+        for (let i = 0; i < inF; i++) {
+          for (let o = 0; o < out; o++) fc.weight.value.set(o, i, w.data[i * out + o]!);
+        }
+      } else {
+        loadBlob(fc.weight, { shape, data: w.data }, layer, 'blob 0 (weights)');
+      }
+      if (p.biasTerm) loadBlob(fc.bias, layer.blobs[1]!, layer, 'blob 1 (bias)');
+      else fc.bias.value.data.fill(0);
+      return fc;
+    }
+    case 'Pooling': {
+      const p = params.pooling!;
+      if (p.pool === 'STOCHASTIC') fail('stochastic pooling is not supported');
+      const kind = p.pool === 'MAX' ? 'max' : 'avg';
+      if (p.globalPooling) return requireKit(kit, layer).globalPool2d({ name, kind });
+      return requireKit(kit, layer).pool2d({
+        name,
+        kind,
+        kernel: [p.kernelH, p.kernelW],
+        stride: [p.strideH, p.strideW],
+        pad: [p.padH, p.padH, p.padW, p.padW],
+        ceilMode: p.roundMode === 'CEIL',
+        countPadding: true,
+      });
+    }
+    case 'ReLU': {
+      const slope = params.relu?.negativeSlope ?? 0;
+      if (slope !== 0) fail(`leaky ReLU (negative_slope ${slope}) is not supported`);
+      return new ReLU({ name });
+    }
+    case 'LRN': {
+      const p = params.lrn!;
+      if (p.normRegion !== 'ACROSS_CHANNELS')
+        fail('only ACROSS_CHANNELS normalization is supported');
+      return new LRN(p.localSize, { name, alpha: p.alpha, beta: p.beta, k: p.k });
+    }
+    case 'Dropout':
+      return new Dropout(params.dropout!.ratio, { mode: 'eval', name });
+    case 'BatchNorm': {
+      requireBlobs(layer, 3, 3);
+      const [mean, variance, factor] = layer.blobs as [CaffeBlob, CaffeBlob, CaffeBlob];
+      const C = mean.data.length;
+      const bn = new BatchNorm2d(C, { name, affine: false, eps: params.batchNorm!.eps, dtype });
+      if (variance.data.length !== C || factor.data.length !== 1) {
+        throw new ShapeError(
+          `layer "${name}" (BatchNorm) blobs [mean, variance, scale_factor] lengths`,
+          [C, variance.data.length, factor.data.length],
+          [C, C, 1],
+        );
+      }
+      setCaffeBatchNormStats(bn, mean.data, variance.data, factor.data);
+      return bn;
+    }
+    case 'Scale': {
+      const p = params.scale!;
+      if (layer.bottoms.length !== 1)
+        fail('a Scale with a second bottom (learned scale input) is not supported');
+      if (p.axis !== 1 || p.numAxes !== 1)
+        fail(`only per-channel scaling (axis 1, num_axes 1) is supported`);
+      requireBlobs(layer, p.biasTerm ? 2 : 1, p.biasTerm ? 2 : 1);
+      const C = layer.blobs[0]!.data.length;
+      const scale = new ChannelScale(C, { name, bias: p.biasTerm, dtype });
+      loadBlob(scale.weight, { shape: [C], data: layer.blobs[0]!.data }, layer, 'blob 0 (scale)');
+      if (scale.bias) loadBlob(scale.bias, layer.blobs[1]!, layer, 'blob 1 (bias)');
+      return scale;
+    }
+    case 'Softmax': {
+      const axis = params.softmax?.axis ?? 1;
+      if (axis !== 1) fail(`softmax over axis ${axis} is not supported (only the channel axis 1)`);
+      return new Softmax({ name });
+    }
+    default:
+      return fail(
+        'unknown layer type: nnzero imports Convolution, InnerProduct, Pooling, ReLU, LRN, ' +
+          'Dropout, BatchNorm, Scale, Concat, Eltwise, Softmax and Input (use the deploy.prototxt)',
+      );
+  }
+}
+
+/**
+ * Turn Caffe layer records (a prototxt merged with caffemodel weights) into a Graph.
+ * @param net layers in file order, each with its blobs
+ */
+export function caffeToGraph(net: CaffeNet, options: CaffeImportOptions = {}): ImportedNet {
+  const layers = net.layers.filter((l) => l.phase !== 'TRAIN');
+  let input: string | undefined = net.inputs[0]?.name;
+  let inputShape: number[] | null = net.inputs[0]?.shape ?? null;
+  if (net.inputs.length > 1) {
+    throw new Error(`the net declares ${net.inputs.length} inputs; nnzero imports one`);
+  }
+  const current = new Map<string, string>(); // blob name → node producing its current value
+  if (input !== undefined) current.set(input, input);
+  const nodes: GraphNode[] = [];
+  const inputOf = (layer: CaffeLayer, blob: string): string => {
+    const node = current.get(blob);
+    if (node === undefined) {
+      throw new ImportError(
+        layer.name,
+        layer.type,
+        `reads blob "${blob}", which no earlier layer produces`,
+      );
+    }
+    return node;
+  };
+  for (const layer of layers) {
+    if (layer.type === 'Input') {
+      if (input !== undefined)
+        throw new ImportError(layer.name, layer.type, 'a second input is not supported');
+      input = layer.tops[0]!;
+      inputShape = layer.params.input?.shapes[0] ?? null;
+      current.set(input, input);
+      continue;
+    }
+    if (layer.tops.length !== 1) {
+      throw new ImportError(
+        layer.name,
+        layer.type,
+        `has ${layer.tops.length} tops; nnzero imports layers with one`,
+      );
+    }
+    const bottoms = layer.bottoms.map((b) => inputOf(layer, b));
+    if (layer.type === 'Concat' || layer.type === 'Eltwise') {
+      let merge;
+      if (layer.type === 'Concat')
+        merge = new Concat({ name: layer.name, axis: layer.params.concat!.axis });
+      else {
+        const p = layer.params.eltwise!;
+        if (p.operation !== 'SUM') {
+          throw new ImportError(
+            layer.name,
+            layer.type,
+            `operation ${p.operation} is not supported (only SUM)`,
+          );
+        }
+        merge = new EltwiseSum({
+          name: layer.name,
+          ...(p.coeff.length > 0 ? { coefficients: p.coeff } : {}),
+        });
+      }
+      nodes.push({ name: layer.name, inputs: bottoms, merge });
+    } else {
+      if (bottoms.length !== 1) {
+        throw new ImportError(layer.name, layer.type, `has ${bottoms.length} bottoms, expected 1`);
+      }
+      let from = bottoms[0]!;
+      if (layer.type === 'InnerProduct') {
+        // Caffe flattens everything from `axis` on before the product; here that is a node.
+        const flat = `${layer.name}/flatten`;
+        const axis = layer.params.innerProduct!.axis;
+        nodes.push({ name: flat, input: from, layer: new FlattenFrom({ axis, name: flat }) });
+        from = flat;
+      }
+      nodes.push({ name: layer.name, input: from, layer: buildLayer(layer, options) });
+    }
+    current.set(layer.tops[0]!, layer.name);
+  }
+  if (input === undefined)
+    throw new Error('the net declares no input (no `input:` field or Input layer)');
+  return { graph: new Graph(nodes, { input }), inputShape, tensors: current };
+}
+
+/**
+ * Import a Caffe network from the text of its deploy.prototxt and the bytes of its .caffemodel
+ * (weights matched to layers by name, as Caffe's CopyTrainedLayersFrom does).
+ */
+export function importCaffe(
+  prototxt: string,
+  caffemodel: Uint8Array,
+  options: CaffeImportOptions = {},
+): ImportedNet {
+  const file = options.file ?? '<caffemodel>';
+  const definition = parsePrototxt(prototxt);
+  const wanted = new Set(definition.layers.map((l) => l.name));
+  // Decode only the blobs of layers the deploy net uses (a train-time file holds more).
+  const weights = parseCaffeModel(caffemodel, { file, keep: (name) => wanted.has(name) });
+  return caffeToGraph(mergeCaffeWeights(definition, weights), options);
+}
+
+/** Number of values in all parameters of a network (for the layer table). */
+export function parameterCount(net: Layer): number {
+  return net.params().reduce((s, p) => s + sizeOf(p.value.shape), 0);
+}

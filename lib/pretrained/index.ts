@@ -1,0 +1,64 @@
+// nnzero/pretrained: the layers real pretrained networks need beyond chapter 4 (LRN, Concat,
+// Dropout, batch normalization, Caffe's Scale, element-wise sum) and the Graph container that
+// joins them into inception and residual blocks.
+export {
+  type LrnOptions,
+  type LrnLayerOptions,
+  lrnWindow,
+  lrnForward,
+  lrnBackward,
+  lrnNaiveForward,
+  lrnNaiveBackward,
+  LRN,
+} from './lrn.js';
+export { type MergeLayer, checkMergeGradients } from './merge.js';
+export { sliceAxis, concatShape, Concat } from './concat.js';
+export { EltwiseSum } from './eltwise.js';
+export { type Mode, type DropoutOptions, Dropout } from './dropout.js';
+export { channelAffine, channelSums } from './channel.js';
+export {
+  type BatchNormOptions,
+  type ChannelScaleOptions,
+  BatchNorm2d,
+  ChannelScale,
+  setCaffeBatchNormStats,
+} from './batch-norm.js';
+export {
+  type LayerNode,
+  type MergeNode,
+  type GraphNode,
+  type GraphOptions,
+  type GraphRun,
+  type GraphRow,
+  type GraphBackwardOptions,
+  nodeInputs,
+  topologicalOrder,
+  Graph,
+} from './graph.js';
+export { Softmax } from './softmax.js';
+export { FlattenFrom, Reshape } from './reshape.js';
+export { type ConvSpec, type PoolSpec, type LayerKit } from './kit.js';
+export {
+  type CaffeImportOptions,
+  type ImportedNet,
+  ImportError,
+  loadBlob,
+  caffeToGraph,
+  importCaffe,
+  parameterCount,
+} from './caffe-import.js';
+export { type Pads, samePadding, Pad2d } from './pad.js';
+export { AddConstant } from './add-constant.js';
+export { type OnnxImportOptions, ONNX_OPERATORS, onnxToGraph, importOnnx } from './onnx-import.js';
+export {
+  type TappableNet,
+  type DreamOptions,
+  roll2d,
+  resizeBilinear,
+  octaveSizes,
+  dreamStep,
+  dream,
+  caffePreprocess,
+  caffeDeprocess,
+  caffeClip,
+} from './dream.js';

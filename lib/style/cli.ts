@@ -1,0 +1,406 @@
+// The logic of the `nnzero-style` command (Node only): options users of neural-style expect,
+// checks that protect the inputs, an estimate before a long run, a progress bar, intermediate
+// saves, and one JSON line at the end. bin/nnzero-style.ts only calls `runCli`.
+import { existsSync, realpathSync } from 'node:fs';
+import { dirname, extname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { Progress, readImage, writePng, type Tensor32 } from '../core/index.js';
+import { randomVgg, type Pooling, type SequentialFeatureNet } from './feature-net.js';
+import { clip01, originalColors, resizeImage, resizeLongestSide, type InitKind } from './image.js';
+import type { LossNormalization, StyleStatistic } from './losses.js';
+import {
+  StyleTransferLoss,
+  optimizeImage,
+  type LayerWeight,
+  type StyleLossOptions,
+} from './transfer.js';
+import { loadVgg19 } from './weights.js';
+
+/** Path of a bundled sample image (data/images at the package root). */
+export function bundledImage(name: string): string {
+  // From lib/style (run by tsx) the root is two levels up; from dist/lib/style (built), three.
+  const here = dirname(fileURLToPath(import.meta.url));
+  const candidates = [
+    join(here, '..', '..', 'data', 'images', name),
+    join(here, '..', '..', '..', 'data', 'images', name),
+  ];
+  return candidates.find((p) => existsSync(p)) ?? candidates[0]!;
+}
+
+/** Where the CLI writes text: stdout for the result line, stderr for everything else. */
+export interface CliIO {
+  out: (line: string) => void;
+  err: (line: string) => void;
+  /** Show a progress bar (default: when stderr is a terminal). */
+  progress?: 'auto' | 'silent';
+}
+
+/** Everything the CLI parsed, with defaults filled in for the chosen weights. */
+export interface CliOptions {
+  content: string;
+  style: string[];
+  styleBlendWeights: number[] | undefined;
+  output: string;
+  size: number;
+  styleScale: number;
+  contentWeight: number;
+  styleWeight: number;
+  tvWeight: number;
+  contentLayers: LayerWeight[];
+  styleLayers: LayerWeight[];
+  init: string;
+  optimizer: 'lbfgs' | 'adam';
+  iterations: number;
+  learningRate: number;
+  history: number;
+  saveEvery: number;
+  seed: number;
+  originalColors: boolean;
+  pooling: Pooling;
+  statistic: StyleStatistic;
+  normalize: LossNormalization;
+  weights: string | undefined;
+  force: boolean;
+}
+
+// Defaults that depend on the weights: the experiment's recipe for the random net (centred
+// statistics normalized per layer, max pooling), the paper's for pretrained VGG-19.
+const RANDOM_DEFAULTS = {
+  contentLayers: 'relu3',
+  styleLayers: 'relu1,relu2,relu3,relu4,relu5',
+  styleWeight: 30,
+  tvWeight: 10,
+  pooling: 'max' as Pooling,
+  statistic: 'centred' as StyleStatistic,
+  normalize: 'target' as LossNormalization,
+};
+const VGG_DEFAULTS = {
+  contentLayers: 'relu4_2',
+  styleLayers: 'relu1_1,relu2_1,relu3_1,relu4_1,relu5_1',
+  styleWeight: 1e3,
+  tvWeight: 0,
+  pooling: 'avg' as Pooling,
+  statistic: 'gram' as StyleStatistic,
+  normalize: 'paper' as LossNormalization,
+};
+
+/** Longest side above which a run needs --force (cost grows with the square of the size). */
+export const MAX_SIZE = 1024;
+
+function number(what: string, check: (n: number) => boolean = Number.isFinite) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (v.trim() === '' || !check(n))
+      throw new InvalidArgumentError(`${what} must be a number, got '${v}'`);
+    return n;
+  };
+}
+const integer = (what: string) => number(what, (n) => Number.isInteger(n) && n >= 0);
+
+/** Parse `relu1:0.5,relu2` into layer weights (missing weights: 1 for content, equal for style). */
+export function parseLayers(spec: string, equal: boolean): LayerWeight[] {
+  const parts = spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  return parts.map((p) => {
+    const [layer, w] = p.split(':');
+    const weight = w === undefined ? (equal ? 1 / parts.length : 1) : Number(w);
+    if (!layer || !Number.isFinite(weight))
+      throw new InvalidArgumentError(`bad layer spec '${p}' (use name or name:weight)`);
+    return { layer, weight };
+  });
+}
+
+function program(): Command {
+  return new Command('nnzero-style')
+    .description(
+      'Neural style transfer (Gatys, Ecker & Bethge 2016) on nnzero’s own kernels. Without --weights it uses a\n' +
+        'seeded random VGG-like network (nothing to download); with --weights, pretrained VGG-19.',
+    )
+    .option('-c, --content <path>', 'content image (PNG or JPEG)', bundledImage('chelsea.png'))
+    .option('-s, --style <paths...>', 'style image(s)', [bundledImage('starry_night.png')])
+    .option('--style-blend-weights <weights...>', 'weights of several style images (default equal)')
+    .option('-o, --output <path>', 'output PNG', 'out/stylized.png')
+    .option('--size <px>', 'longest side of the output', integer('size'), 256)
+    .option(
+      '--style-scale <s>',
+      'style image size relative to --size',
+      number('style scale', (n) => n > 0),
+      1,
+    )
+    .option('--content-weight <w>', 'α, weight of the content loss', number('content weight'), 1)
+    .option(
+      '--style-weight <w>',
+      'β, weight of the style loss (default 30 random, 1e3 VGG-19)',
+      number('style weight'),
+    )
+    .option(
+      '--tv-weight <w>',
+      'weight of total variation (default 10 random, 0 VGG-19)',
+      number('tv weight'),
+    )
+    .option('--content-layers <list>', 'content layers, name[:weight],… (default relu3 | relu4_2)')
+    .option(
+      '--style-layers <list>',
+      'style layers, name[:weight],… (default relu1…relu5 | relu1_1…relu5_1)',
+    )
+    .option('--init <kind>', 'content | noise | mixed | path of an image', 'content')
+    .addOption(
+      new Option('--optimizer <name>', 'optimizer on the image')
+        .choices(['lbfgs', 'adam'])
+        .default('lbfgs'),
+    )
+    .option('--iterations <n>', 'iterations', integer('iterations'), 150)
+    .option(
+      '--learning-rate <lr>',
+      'Adam step size in pixel units',
+      number('learning rate', (n) => n > 0),
+      0.02,
+    )
+    .option('--history <m>', 'L-BFGS history size', integer('history'), 50)
+    .option(
+      '--save-every <n>',
+      'also save the image every n iterations (0: never)',
+      integer('save every'),
+      0,
+    )
+    .option('--seed <n>', 'seed of the random network and the noise', integer('seed'), 0)
+    .option(
+      '--original-colors',
+      'keep the content image’s colours (transfer luminance only)',
+      false,
+    )
+    .addOption(
+      new Option(
+        '--pooling <kind>',
+        'pooling between blocks (default max random, avg VGG-19)',
+      ).choices(['max', 'avg']),
+    )
+    .addOption(
+      new Option(
+        '--statistic <kind>',
+        'style statistic (default centred random, gram VGG-19)',
+      ).choices(['gram', 'centred']),
+    )
+    .addOption(
+      new Option(
+        '--normalize <kind>',
+        'loss scaling (default target random, paper VGG-19)',
+      ).choices(['paper', 'target']),
+    )
+    .option(
+      '--weights <path>',
+      'pretrained VGG-19: .caffemodel (Caffe) or .safetensors (PyTorch state dict)',
+    )
+    .option('--force', `allow a size above ${MAX_SIZE} px`, false)
+    .exitOverride();
+}
+
+/** Parse command-line arguments (without `node script`) into options with defaults filled in. */
+export function parseArgs(argv: readonly string[]): CliOptions {
+  const cmd = program();
+  cmd.configureOutput({ writeOut: () => undefined, writeErr: () => undefined });
+  cmd.parse([...argv], { from: 'user' });
+  const o = cmd.opts();
+  const d = o['weights'] === undefined ? RANDOM_DEFAULTS : VGG_DEFAULTS;
+  const blend = o['styleBlendWeights'] as string[] | undefined;
+  return {
+    content: o['content'] as string,
+    style: o['style'] as string[],
+    styleBlendWeights: blend?.map(number('style blend weight', (n) => n >= 0)),
+    output: o['output'] as string,
+    size: o['size'] as number,
+    styleScale: o['styleScale'] as number,
+    contentWeight: o['contentWeight'] as number,
+    styleWeight: (o['styleWeight'] as number | undefined) ?? d.styleWeight,
+    tvWeight: (o['tvWeight'] as number | undefined) ?? d.tvWeight,
+    contentLayers: parseLayers(
+      (o['contentLayers'] as string | undefined) ?? d.contentLayers,
+      false,
+    ),
+    styleLayers: parseLayers((o['styleLayers'] as string | undefined) ?? d.styleLayers, true),
+    init: o['init'] as string,
+    optimizer: o['optimizer'] as 'lbfgs' | 'adam',
+    iterations: o['iterations'] as number,
+    learningRate: o['learningRate'] as number,
+    history: o['history'] as number,
+    saveEvery: o['saveEvery'] as number,
+    seed: o['seed'] as number,
+    originalColors: o['originalColors'] as boolean,
+    pooling: (o['pooling'] as Pooling | undefined) ?? d.pooling,
+    statistic: (o['statistic'] as StyleStatistic | undefined) ?? d.statistic,
+    normalize: (o['normalize'] as LossNormalization | undefined) ?? d.normalize,
+    weights: o['weights'] as string | undefined,
+    force: o['force'] as boolean,
+  };
+}
+
+/** The help text of the command. */
+export function helpText(): string {
+  return program().helpInformation();
+}
+
+function samePath(a: string, b: string): boolean {
+  const real = (p: string): string => (existsSync(p) ? realpathSync(p) : resolve(p));
+  return real(a) === real(b);
+}
+
+function checkPaths(o: CliOptions): void {
+  const inputs = [o.content, ...o.style, ...(o.weights ? [o.weights] : [])];
+  if (!['content', 'noise', 'mixed'].includes(o.init)) inputs.push(o.init);
+  for (const input of inputs) {
+    if (samePath(o.output, input)) {
+      throw new Error(
+        `output ${o.output} is an input file; choose another --output (inputs are never overwritten)`,
+      );
+    }
+  }
+  if (extname(o.output).toLowerCase() !== '.png')
+    throw new Error(`output ${o.output} must end in .png`);
+  if (o.size < 16) throw new Error(`size ${o.size} is too small (at least 16 px)`);
+  if (o.size > MAX_SIZE && !o.force) {
+    throw new Error(
+      `size ${o.size} px is above ${MAX_SIZE} px: a run would take hours; pass --force to do it anyway`,
+    );
+  }
+  if (o.styleBlendWeights !== undefined && o.styleBlendWeights.length !== o.style.length) {
+    throw new Error(
+      `${o.style.length} style images but ${o.styleBlendWeights.length} blend weights`,
+    );
+  }
+}
+
+/** Run the command: returns the process exit code (0 success, 1 error, with the reason on err). */
+export function runCli(
+  argv: readonly string[],
+  io: CliIO = { out: console.log, err: (l) => process.stderr.write(l + '\n') },
+): number {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    io.out(helpText());
+    return 0;
+  }
+  try {
+    const o = parseArgs(argv);
+    checkPaths(o);
+    const result = run(o, io);
+    io.out(JSON.stringify(result));
+    return 0;
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    io.err(`nnzero-style: ${message.replace(/^error: /, '')}`);
+    return 1;
+  }
+}
+
+/** The result line of a run. */
+export interface CliResult {
+  output: string;
+  seconds: number;
+  iterations: number;
+  initialLoss: number;
+  finalLoss: number;
+}
+
+function run(o: CliOptions, io: CliIO): CliResult {
+  const start = performance.now();
+  const content = resizeLongestSide(readImage(o.content, { channels: 3 }), o.size);
+  const [, H, W] = content.shape as [number, number, number];
+  const styleSize = Math.max(16, Math.round(o.size * o.styleScale));
+  const styles = o.style.map((path, k) => ({
+    image: resizeLongestSide(readImage(path, { channels: 3 }), styleSize),
+    weight: o.styleBlendWeights?.[k] ?? 1,
+  }));
+  const init: InitKind | Tensor32 = ['content', 'noise', 'mixed'].includes(o.init)
+    ? (o.init as InitKind)
+    : resizeImage(readImage(o.init, { channels: 3 }), H, W);
+  const taps = [...o.contentLayers, ...o.styleLayers].map((l) => l.layer);
+  const net: SequentialFeatureNet =
+    o.weights === undefined
+      ? randomVgg({ seed: o.seed, pooling: o.pooling })
+      : loadVgg19(o.weights, { pooling: o.pooling, upTo: deepest(taps) });
+  for (const t of taps) {
+    if (!net.layerNames.includes(t))
+      throw new Error(`unknown layer '${t}'; this network has: ${net.layerNames.join(', ')}`);
+  }
+
+  // Estimate before the long part: memory from the sizes, time from the targets' forward passes.
+  const cost = net.cost(H, W, taps);
+  let gramMacs = 0;
+  for (const { layer } of o.styleLayers) {
+    const [C, M] = cost.tapSizes.get(layer)!;
+    gramMacs += 2 * C * C * M; // Gram product and its backward (G − A) F
+  }
+  const evalFlops = 2 * (2 * cost.macs + gramMacs);
+  const lossOptions: StyleLossOptions = {
+    contentLayers: o.contentLayers,
+    styleLayers: o.styleLayers,
+    contentWeight: o.contentWeight,
+    styleWeight: o.styleWeight,
+    tvWeight: o.tvWeight,
+    statistic: o.statistic,
+    normalize: o.normalize,
+  };
+  const t0 = performance.now();
+  const loss = new StyleTransferLoss(net, content, styles, lossOptions);
+  const targetFlops = styles.reduce((s, st) => {
+    const [, h, w] = st.image.shape as [number, number, number];
+    return s + 2 * net.cost(h, w, taps).macs;
+  }, 2 * cost.macs);
+  const rate = targetFlops / Math.max(1e-3, (performance.now() - t0) / 1000);
+  const evals = o.optimizer === 'lbfgs' ? Math.ceil(1.1 * o.iterations) : o.iterations + 1;
+  const n = 3 * H * W;
+  const bytes =
+    cost.activations * 4 * 3 + (o.optimizer === 'lbfgs' ? 2 * o.history * n * 8 : 3 * n * 8);
+  io.err(
+    `nnzero-style: ${W}×${H} px, ${o.weights ? `VGG-19 from ${o.weights}` : `random VGG-like net (seed ${o.seed})`}, ` +
+      `${o.optimizer} × ${o.iterations}; ${(evalFlops / 1e9).toFixed(2)} GFLOP per evaluation, ` +
+      `≈ ${evals} evaluations ≈ ${((evals * evalFlops) / rate).toFixed(0)} s at the measured ${(rate / 1e9).toFixed(1)} GFLOP/s; ` +
+      `memory ≈ ${(bytes / 2 ** 20).toFixed(0)} MiB`,
+  );
+
+  const progress = new Progress(o.iterations, {
+    label: 'nnzero-style',
+    ...(io.progress === 'silent' && { mode: 'silent' as const }),
+  });
+  const base = o.output.replace(/\.png$/i, '');
+  const finish = (img: Tensor32): Tensor32 =>
+    o.originalColors ? originalColors(clip01(img), content) : clip01(img);
+  const r = optimizeImage(loss, content, {
+    optimizer: o.optimizer,
+    iterations: o.iterations,
+    historySize: o.history,
+    learningRate: o.learningRate,
+    init,
+    seed: o.seed,
+    onIteration: ({ iteration, loss: value, image }) => {
+      progress.update(iteration, `loss ${value.toPrecision(4)}`);
+      if (o.saveEvery > 0 && iteration % o.saveEvery === 0 && iteration < o.iterations) {
+        writePng(`${base}_${iteration}.png`, finish(image()));
+      }
+    },
+  });
+  progress.stop();
+  writePng(o.output, finish(r.image));
+  return {
+    output: o.output,
+    seconds: Number(((performance.now() - start) / 1000).toFixed(2)),
+    iterations: r.iterations,
+    initialLoss: r.initialLoss,
+    finalLoss: r.finalLoss,
+  };
+}
+
+// The deepest VGG-19 layer among the taps, so loading stops there (relu5_1 needs conv5_1, not 5_4).
+function deepest(taps: readonly string[]): string | undefined {
+  const order = (name: string): number => {
+    const m = /^(conv|relu|pool)(\d)(?:_(\d))?$/.exec(name);
+    if (m === null) return -1;
+    const kind = m[1] === 'conv' ? 0 : m[1] === 'relu' ? 1 : 2;
+    return Number(m[2]) * 100 + (m[3] === undefined ? 99 : Number(m[3]) * 10) + kind;
+  };
+  let best: string | undefined;
+  for (const t of taps) if (best === undefined || order(t) > order(best)) best = t;
+  return best !== undefined && order(best) >= 0 ? best : undefined;
+}

@@ -1,0 +1,74 @@
+import { expect } from 'chai';
+import { Rng, checkGradients, zeros } from '../../lib/core/index.js';
+import { StyleTransferLoss, randomVgg, type Pooling } from '../../lib/style/index.js';
+
+describe('randomVgg', () => {
+  it('names its layers conv1, relu1, pool1, …, conv5, relu5', () => {
+    expect(randomVgg().layerNames).to.deep.equal([
+      ...['conv1', 'relu1'],
+      ...['pool1', 'conv2', 'relu2'],
+      ...['pool2', 'conv3', 'relu3'],
+      ...['pool3', 'conv4', 'relu4'],
+      ...['pool4', 'conv5', 'relu5'],
+    ]);
+  });
+
+  it('costs the 729 M multiply-adds the experiment counted at 256×170', () => {
+    const { macs } = randomVgg().cost(170, 256, ['relu5']);
+    expect(macs / 1e6).to.be.closeTo(728.8, 0.5);
+  });
+
+  it('draws the same weights for the same seed and different ones for another', () => {
+    const w = (seed: number) => {
+      const l = randomVgg({ seed }).layers[0]!;
+      return l.kind === 'conv' ? Array.from(l.weight.data.subarray(0, 5)) : [];
+    };
+    expect(w(3)).to.deep.equal(w(3));
+    expect(w(3)).to.not.deep.equal(w(4));
+  });
+
+  it('returns activations of the tapped layers with the pooled sizes (floor: 13 → 6 → 3)', () => {
+    const net = randomVgg({ widths: [4, 5, 6] });
+    const taps = net.forward(zeros([1, 3, 13, 9], 'float32'), ['relu1', 'pool1', 'relu3']);
+    expect(taps.get('relu1')!.shape).to.deep.equal([1, 4, 13, 9]);
+    expect(taps.get('pool1')!.shape).to.deep.equal([1, 4, 6, 4]);
+    expect(taps.get('relu3')!.shape).to.deep.equal([1, 6, 3, 2]);
+  });
+
+  it('says which pooling runs out of pixels when the input is too small', () => {
+    expect(() => randomVgg().forward(zeros([1, 3, 15, 24], 'float32'), ['relu5'])).to.throw(
+      /15×24 px is too small for layer relu5: pool4 would get 1×3/,
+    );
+  });
+
+  it('throws when backward is called before forward', () => {
+    expect(() => randomVgg().backward(new Map())).to.throw(/before forward/);
+  });
+
+  for (const pooling of ['max', 'avg'] as Pooling[]) {
+    it(`carries the style-transfer loss’s gradient to the pixels through 3 blocks with ${pooling} pooling`, () => {
+      const rng = new Rng(21);
+      const content = rng.fillUniform(zeros([3, 10, 12]), 0.1, 0.9);
+      const style = rng.fillUniform(zeros([3, 12, 10]), 0.1, 0.9);
+      const image = rng.fillUniform(zeros([3, 10, 12]), 0.1, 0.9);
+      const net = randomVgg({ widths: [4, 5, 6], pooling, dtype: 'float64', seed: 2 });
+      const loss = new StyleTransferLoss(net, content, [{ image: style, weight: 1 }], {
+        contentLayers: [{ layer: 'relu2', weight: 1 }],
+        styleLayers: ['relu1', 'pool1', 'relu2', 'relu3'].map((layer) => ({ layer, weight: 0.25 })),
+        styleWeight: 5,
+        tvWeight: 0.5,
+        statistic: 'centred',
+        normalize: 'target',
+        dtype: 'float64',
+      });
+      const dImage = zeros([3, 10, 12]);
+      loss.evaluate(image, dImage);
+      const r = checkGradients(
+        () => loss.evaluate(image).total,
+        [{ name: 'image', value: image, grad: dImage }],
+      );
+      // Whole network down to the pixels: typically 1e-8; the class tolerance is 1e-5 (STYLE C4).
+      expect(r.maxError).to.be.below(1e-5, r.describe());
+    });
+  }
+});

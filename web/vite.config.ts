@@ -22,7 +22,8 @@ export default defineConfig({
       input: Object.fromEntries(PAGES.map((p) => [p, here(`${p}.html`)])),
     },
   },
-  worker: { format: 'es' },
+  // Workers are bundled separately: they need the same plugin (the style page's worker).
+  worker: { format: 'es', plugins: () => [browserLibrary()] },
   server: { host: '127.0.0.1', port: 5173 },
   preview: { host: '127.0.0.1', port: 4173 },
 });

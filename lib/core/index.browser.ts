@@ -35,6 +35,7 @@ export {
 } from './ndarray.js';
 export { Rng } from './rng.js';
 export { type GemmArray, type GemmMatrix, gemm, gemmNaive, gemmStrided } from './gemm.js';
+export { gemmWasm, gemmWasmStrided, wasmSimdSupported } from './gemm-wasm.js';
 export {
   type Param,
   type Layer,

@@ -33,6 +33,8 @@ export {
 } from './ndarray.js';
 export { Rng } from './rng.js';
 export { type GemmArray, type GemmMatrix, gemm, gemmNaive, gemmStrided } from './gemm.js';
+export { gemmWasm, gemmWasmStrided, wasmSimdSupported } from './gemm-wasm.js';
+export { startGemmPool, stopGemmPool, defaultThreads } from './gemm-pool.js';
 export {
   type Param,
   type Layer,

@@ -6,6 +6,7 @@ import {
   ShapeError,
   checkUpstream,
   dtypeOf,
+  gemmWasm,
   makeParam,
   requireCache,
   zeros,
@@ -15,7 +16,6 @@ import {
   type Rng,
   type Tensor,
 } from '../core/index.js';
-import { gemmWasm } from '../core/gemm-wasm.js';
 
 /** Weight initialization: Xavier/Glorot for sigmoid/tanh, He for ReLU. */
 export type InitScheme = 'xavier' | 'he';

@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import * as nodeCore from '../../lib/core/index.js';
 import * as browserCore from '../../lib/core/index.browser.js';
 
-// Exports that need Node (files, native modules, zlib streams, the terminal).
+// Exports that need Node (files, native modules, zlib streams, the terminal, worker threads).
 const NODE_ONLY = [
   'isPng',
   'isJpeg',
@@ -16,6 +16,9 @@ const NODE_ONLY = [
   'readImage',
   'writePng',
   'writeFileAtomic',
+  'startGemmPool',
+  'stopGemmPool',
+  'defaultThreads',
   'lineChartSpec',
   'scatterChartSpec',
   'renderSvg',

@@ -130,7 +130,10 @@ byId('step', HTMLButtonElement).addEventListener('click', () => {
   setRunning(false);
   if (points.length === 0) return;
   if (lastEpochMistakes === 0) return;
-  while (!learnOne() && cursor !== 0);
+  // Finish the current pass over the points (a whole epoch when starting from its beginning).
+  do {
+    if (learnOne()) break;
+  } while (cursor !== 0);
   draw();
 });
 byId('reset', HTMLButtonElement).addEventListener('click', () => setPoints(points));

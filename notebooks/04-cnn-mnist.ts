@@ -161,7 +161,8 @@ export async function main(options: Chapter4Options = {}): Promise<Chapter4Resul
    * is lowered for the last epochs. The loop inside Trainer is chapter 3's, unchanged: forward,
    * softmax cross-entropy, zeroGrad, backward, step. The initial loss should be near ln 10 ≈ 2.30;
    * the test accuracy is about 98% after one epoch and passes 99% once the step size drops
-   * (a 4-epoch run of this schedule's first half measured 98.1, 98.7, 99.05, 99.12%).
+   * (measured with these defaults: 98.11, 98.68, 98.65, 99.18, 99.16, 99.24% on the official test
+   * set, about two minutes per epoch on one core).
    */
   const net = lenet(rng);
   const optimizer = new Adam(net.params(), { lr: 1e-3 });

@@ -7,11 +7,13 @@ import { writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { Rng, gemmStrided, zeros, type Tensor32 } from '../lib/core/index.js';
+import { gemmWasmStrided } from '../lib/core/gemm-wasm.js';
 import {
   conv2dBackwardInput,
   conv2dBackwardWeights,
   conv2dForward,
   convGeometry,
+  setConvGemm,
 } from '../lib/cnn/index.js';
 
 /** One measurement (or a skipped one). */
@@ -99,6 +101,7 @@ let tfjsFilterGflops = calibrateTfjsFilter();
 // Time tfjs-cpu's backward-to-weights (and ours) on a small layer, 16->16@28, to estimate how
 // long one run on each VGG-like shape would take. @returns tfjs-cpu's GFLOP/s there
 function calibrateTfjsFilter(): number {
+  setConvGemm('typescript');
   const [C, F, S] = [16, 16, 28];
   const shape = `${C}->${F}@${S}`;
   const flops = 2 * F * S * S * C * 9;
@@ -151,27 +154,35 @@ for (const [C, F, S] of vggShapes) {
   const dy = rng.fillNormal(zeros([1, F, S, S], 'float32'));
   const dx = zeros([1, C, S, S], 'float32');
   const dw = zeros([F, C, 3, 3], 'float32');
-  record(
-    'conv2d.forward',
-    shape,
-    'nnzero',
-    flops,
-    time(() => conv2dForward(out, x, w, b, geom)),
-  );
-  record(
-    'conv2d.backwardInput',
-    shape,
-    'nnzero',
-    flops,
-    time(() => conv2dBackwardInput(dx, dy, w, geom)),
-  );
-  record(
-    'conv2d.backwardWeights',
-    shape,
-    'nnzero',
-    flops,
-    time(() => conv2dBackwardWeights(dw, null, dy, x, geom)),
-  );
+  // Plain TypeScript (the "nnzero" figures), then the WebAssembly SIMD tier, both one thread.
+  for (const [impl, tier] of [
+    ['nnzero', 'typescript'],
+    ['nnzero-wasm', 'wasm'],
+  ] as const) {
+    setConvGemm(tier);
+    record(
+      'conv2d.forward',
+      shape,
+      impl,
+      flops,
+      time(() => conv2dForward(out, x, w, b, geom)),
+    );
+    record(
+      'conv2d.backwardInput',
+      shape,
+      impl,
+      flops,
+      time(() => conv2dBackwardInput(dx, dy, w, geom)),
+    );
+    record(
+      'conv2d.backwardWeights',
+      shape,
+      impl,
+      flops,
+      time(() => conv2dBackwardWeights(dw, null, dy, x, geom)),
+    );
+  }
+  setConvGemm('wasm');
 
   // tfjs-cpu in its native NHWC layout, filters [kH, kW, C, F]; kernels called directly.
   const tx = tf.randomNormal([1, S, S, C]) as tf.Tensor4D;
@@ -277,6 +288,8 @@ for (const n of gemmSizes) {
   const c = new Float32Array(n * n);
   const ms = time(() => gemmStrided(n, n, n, 1, a, 0, n, 1, bm, 0, n, 1, 0, c, 0, n, 1));
   record('gemm', shape, 'nnzero', flops, ms);
+  const wasmMs = time(() => gemmWasmStrided(n, n, n, 1, a, 0, n, 1, bm, 0, n, 1, 0, c, 0, n, 1));
+  record('gemm', shape, 'nnzero-wasm', flops, wasmMs);
   const ta = tf.tensor2d(a, [n, n]);
   const tb = tf.tensor2d(bm, [n, n]);
   record(
@@ -309,7 +322,7 @@ function print(): void {
   const entries = [...rows.entries()];
   if (printed === 0) {
     console.log(
-      'kernel                        shape          nnzero  tfjs-cpu  convnetjs  nnzero/tfjs  (GFLOP/s, 1 thread)',
+      'kernel                        shape          nnzero  tfjs-cpu  convnetjs  nnzero/tfjs    wasm  (GFLOP/s, 1 thread; nnzero = plain TypeScript)',
     );
   }
   for (const [key, impls] of entries.slice(printed)) {
@@ -320,7 +333,7 @@ function print(): void {
     const b = theirs?.gflops ?? null;
     const ratio = a !== null && b !== null ? `${(a / b).toFixed(1)}×` : '—';
     console.log(
-      `${kernel.padEnd(29)} ${shape.padEnd(13)} ${fmt(ours).padStart(7)} ${fmt(theirs).padStart(9)} ${fmt(impls.get('convnetjs')).padStart(10)} ${ratio.padStart(12)}`,
+      `${kernel.padEnd(29)} ${shape.padEnd(13)} ${fmt(ours).padStart(7)} ${fmt(theirs).padStart(9)} ${fmt(impls.get('convnetjs')).padStart(10)} ${ratio.padStart(12)} ${fmt(impls.get('nnzero-wasm')).padStart(7)}`,
     );
   }
   printed = entries.length;

@@ -61,7 +61,7 @@ export interface Chapter4Result {
   figures: string[];
 }
 
-/** Options of chapter 4: the common ones plus the number of epochs (default 4; 1 when quick). */
+/** Options of chapter 4: the common ones plus the number of epochs (default 6; 1 when quick). */
 export interface Chapter4Options extends ChapterOptions {
   epochs?: number;
 }
@@ -69,7 +69,8 @@ export interface Chapter4Options extends ChapterOptions {
 /** The chapter's LeNet-style network: two conv/ReLU/max-pool stages, then two FC layers. */
 export function lenet(rng: Rng): Sequential {
   return new Sequential([
-    new Conv2d(1, 16, 5, { name: 'conv1', rng, dtype: 'float32' }), // [N, 16, 24, 24]
+    // The first layer's dx (a gradient for the pixels) is never used in training: skip it.
+    new Conv2d(1, 16, 5, { name: 'conv1', rng, dtype: 'float32', inputGrad: false }), // [N, 16, 24, 24]
     new ReLU({ name: 'relu1' }),
     new MaxPool2d(2, { name: 'pool1' }), // [N, 16, 12, 12]
     new Conv2d(16, 32, 5, { name: 'conv2', rng, dtype: 'float32' }), // [N, 32, 8, 8]
@@ -85,7 +86,7 @@ export function lenet(rng: Rng): Sequential {
 /** Run the chapter: worked example, gradient check, MNIST training, figures. */
 export async function main(options: Chapter4Options = {}): Promise<Chapter4Result> {
   const { outDir = 'out', log = console.log, seed = 1337, quick = false } = options;
-  const epochs = options.epochs ?? (quick ? 1 : 4);
+  const epochs = options.epochs ?? (quick ? 1 : 6);
   const rng = new Rng(seed);
   const figures: string[] = [];
 
@@ -159,11 +160,13 @@ export async function main(options: Chapter4Options = {}): Promise<Chapter4Resul
    * 4. The network and its training. Adam (chapter 3) with mini-batches of 64; the step size
    * is lowered for the last epochs. The loop inside Trainer is chapter 3's, unchanged: forward,
    * softmax cross-entropy, zeroGrad, backward, step. The initial loss should be near ln 10 ≈ 2.30;
-   * the test accuracy should pass 98.5% after one epoch and 99.2% by the fourth.
+   * the test accuracy is about 98% after one epoch and passes 99% once the step size drops
+   * (measured with these defaults: 98.11, 98.68, 98.65, 99.18, 99.16, 99.24% on the official test
+   * set, about two minutes per epoch on one core).
    */
   const net = lenet(rng);
   const optimizer = new Adam(net.params(), { lr: 1e-3 });
-  const schedule = [1e-3, 1e-3, 3e-4, 1e-4];
+  const schedule = [1e-3, 1e-3, 1e-3, 3e-4, 3e-4, 1e-4];
   const trainer = new Trainer(net, optimizer, {
     batchSize: 64,
     rng,

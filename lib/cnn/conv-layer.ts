@@ -28,6 +28,11 @@ export interface Conv2dOptions extends ConvOptions {
   init?: 'he' | 'xavier';
   /** Element type of the parameters and of the output (default float64). */
   dtype?: DType;
+  /**
+   * Compute dx in backward (default true). A first layer fed with data needs no dx: `false`
+   * skips conv2dBackwardInput and backward returns zeros (as chapter 3's Linear does).
+   */
+  inputGrad?: boolean;
 }
 
 /**
@@ -44,6 +49,7 @@ export class Conv2d implements Layer {
   readonly weight: Param;
   readonly bias: Param | null;
   readonly options: Readonly<ConvOptions>;
+  readonly inputGrad: boolean;
   #x: Tensor | undefined;
   #geom: ConvGeometry | undefined;
 
@@ -60,8 +66,10 @@ export class Conv2d implements Layer {
       rng,
       init = 'he',
       dtype = 'float64',
+      inputGrad = true,
       ...geometry
     } = options;
+    this.inputGrad = inputGrad;
     const [kH, kW] = typeof kernelSize === 'number' ? [kernelSize, kernelSize] : kernelSize;
     this.name = name;
     this.inChannels = inChannels;
@@ -96,7 +104,7 @@ export class Conv2d implements Layer {
     const geom = this.#geom!;
     checkUpstream(dy, [geom.N, geom.F, geom.outH, geom.outW], `Conv2d(${this.name})`);
     const dx = zeros(x.shape, dtypeOf(x));
-    conv2dBackwardInput(dx, dy, this.weight.value, geom);
+    if (this.inputGrad) conv2dBackwardInput(dx, dy, this.weight.value, geom);
     if (!this.frozen) {
       conv2dBackwardWeights(this.weight.grad, this.bias?.grad ?? null, dy, x, geom);
     }

@@ -1,14 +1,23 @@
 // The fast convolution: im2col turns each image's receptive fields into the columns of a matrix,
 // and the three conv passes become three matrix products (forward W·cols, backward-input Wᵀ·dY
 // then col2im, backward-weights dY·colsᵀ). Same signatures as conv2d-naive.ts, tested equal.
-import { gemmWasmStrided, type FloatArray, type Tensor } from '../core/index.js';
+import { gemmStrided, gemmWasmStrided, type FloatArray, type Tensor } from '../core/index.js';
 import { checkConvShapes } from './conv2d-shapes.js';
 import { type ConvGeometry } from './geometry.js';
 import { col2im, im2col } from './im2col.js';
 
-// Every matrix product in this file goes through this one name, so that moving to another GEMM
-// with the same raw signature (M, N, K, α, a, aOff, aRs, aCs, b, …, β, c, …) is a one-line change.
-const matmul = gemmWasmStrided;
+// Every matrix product in this file goes through this one name. By default it is the
+// WebAssembly SIMD GEMM (float32; other cases fall back to the TypeScript one inside it);
+// setConvGemm('typescript') selects lib/core's plain TypeScript gemmStrided (same signature).
+let matmul = gemmWasmStrided;
+
+/** The GEMM tier under the fast conv kernels. */
+export type ConvGemm = 'wasm' | 'typescript';
+
+/** Choose the GEMM the fast conv kernels call: 'wasm' (default) or plain 'typescript'. */
+export function setConvGemm(kind: ConvGemm): void {
+  matmul = kind === 'wasm' ? gemmWasmStrided : gemmStrided;
+}
 
 // Module-level scratch, grown on demand and reused by every call, so the hot path allocates
 // nothing: `cols` for im2col, `mat` for a tensor slice whose strides do not merge into a matrix.

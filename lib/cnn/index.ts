@@ -15,7 +15,13 @@ export {
   conv2dNaiveBackwardInput,
   conv2dNaiveBackwardWeights,
 } from './conv2d-naive.js';
-export { conv2dForward, conv2dBackwardInput, conv2dBackwardWeights } from './conv2d.js';
+export {
+  type ConvGemm,
+  conv2dForward,
+  conv2dBackwardInput,
+  conv2dBackwardWeights,
+  setConvGemm,
+} from './conv2d.js';
 export { im2col, col2im } from './im2col.js';
 export {
   maxPool2dForward,

@@ -19,6 +19,7 @@ import {
   conv2dNaiveBackwardWeights,
   conv2dNaiveForward,
   convGeometry,
+  setConvGemm,
   type ConvGeometry,
   type ConvOptions,
 } from '../../lib/cnn/index.js';
@@ -193,38 +194,45 @@ describe('conv2d', () => {
     }
   });
 
-  it('fast kernels equal naive on random shapes, strides, paddings, dilations and views', () => {
-    const config = fc.record({
-      N: fc.integer({ min: 1, max: 2 }),
-      C: fc.integer({ min: 1, max: 4 }),
-      F: fc.integer({ min: 1, max: 5 }),
-      H: fc.integer({ min: 1, max: 9 }),
-      W: fc.integer({ min: 1, max: 9 }),
-      kH: fc.integer({ min: 1, max: 4 }),
-      kW: fc.integer({ min: 1, max: 4 }),
-      stride: fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 })),
-      dilation: fc.tuple(fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1, max: 2 })),
-      pad: fc.tuple(
-        fc.integer({ min: 0, max: 2 }),
-        fc.integer({ min: 0, max: 2 }),
-        fc.integer({ min: 0, max: 2 }),
-        fc.integer({ min: 0, max: 2 }),
-      ),
-      layouts: fc.tuple(...Array.from({ length: 5 }, () => fc.constantFrom(...layouts))),
-      dtype: fc.constantFrom('float64' as const, 'float32' as const),
-      seed: fc.integer({ min: 0, max: 1000 }),
+  for (const tier of ['wasm', 'typescript'] as const) {
+    it(`fast kernels (${tier} GEMM) equal naive on random shapes, strides, paddings, dilations and views`, () => {
+      setConvGemm(tier);
+      try {
+        const config = fc.record({
+          N: fc.integer({ min: 1, max: 2 }),
+          C: fc.integer({ min: 1, max: 4 }),
+          F: fc.integer({ min: 1, max: 5 }),
+          H: fc.integer({ min: 1, max: 9 }),
+          W: fc.integer({ min: 1, max: 9 }),
+          kH: fc.integer({ min: 1, max: 4 }),
+          kW: fc.integer({ min: 1, max: 4 }),
+          stride: fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 })),
+          dilation: fc.tuple(fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1, max: 2 })),
+          pad: fc.tuple(
+            fc.integer({ min: 0, max: 2 }),
+            fc.integer({ min: 0, max: 2 }),
+            fc.integer({ min: 0, max: 2 }),
+            fc.integer({ min: 0, max: 2 }),
+          ),
+          layouts: fc.tuple(...Array.from({ length: 5 }, () => fc.constantFrom(...layouts))),
+          dtype: fc.constantFrom('float64' as const, 'float32' as const),
+          seed: fc.integer({ min: 0, max: 1000 }),
+        });
+        fc.assert(
+          fc.property(config, (c) => {
+            const [pT, pB, pL, pR] = c.pad;
+            const spanH = c.dilation[0] * (c.kH - 1) + 1;
+            const spanW = c.dilation[1] * (c.kW - 1) + 1;
+            fc.pre(spanH <= c.H + pT + pB && spanW <= c.W + pL + pR);
+            compareFastNaive(c, c.layouts);
+          }),
+          { seed: 20261128, numRuns: 150 },
+        );
+      } finally {
+        setConvGemm('wasm');
+      }
     });
-    fc.assert(
-      fc.property(config, (c) => {
-        const [pT, pB, pL, pR] = c.pad;
-        const spanH = c.dilation[0] * (c.kH - 1) + 1;
-        const spanW = c.dilation[1] * (c.kW - 1) + 1;
-        fc.pre(spanH <= c.H + pT + pB && spanW <= c.W + pL + pR);
-        compareFastNaive(c, c.layouts);
-      }),
-      { seed: 20261128, numRuns: 150 },
-    );
-  });
+  }
 
   it('throws naming both shapes when channels mismatch', () => {
     expect(() => convGeometry([2, 3, 8, 8], [4, 2, 3, 3])).to.throw(

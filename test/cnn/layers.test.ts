@@ -75,6 +75,19 @@ describe('CNN layers', () => {
     expect(toArray(conv.bias!.grad).every((v) => v === 0)).to.equal(true);
   });
 
+  it('a Conv2d without inputGrad still computes its weight gradients and returns a zero dx', () => {
+    const rng = new Rng(13);
+    const conv = new Conv2d(2, 2, 3, { inputGrad: false, rng });
+    const live = new Conv2d(2, 2, 3, { rng: new Rng(13) });
+    const x = randomTensor(rng, [1, 2, 5, 5]);
+    const dy = randomTensor(rng, [1, 2, 3, 3]);
+    conv.forward(x);
+    live.forward(x);
+    expect(toArray(conv.backward(dy)).every((v) => v === 0)).to.equal(true);
+    live.backward(dy);
+    expect(toArray(conv.weight.grad)).to.deep.equal(toArray(live.weight.grad));
+  });
+
   it('a whole small CNN backward matches numerical gradients (every parameter by name)', () => {
     const rng = new Rng(6);
     const net = smallCnn(rng);

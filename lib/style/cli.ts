@@ -5,9 +5,17 @@ import { existsSync, realpathSync } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { Progress, readImage, writePng, type Tensor32 } from '../core/index.js';
+import { Progress, Rng, readImage, writePng, type Tensor32 } from '../core/index.js';
 import { randomVgg, type Pooling, type SequentialFeatureNet } from './feature-net.js';
-import { clip01, originalColors, resizeImage, resizeLongestSide, type InitKind } from './image.js';
+import {
+  blendedStyleImage,
+  clip01,
+  initialImage,
+  originalColors,
+  resizeImage,
+  resizeLongestSide,
+  type InitKind,
+} from './image.js';
 import type { LossNormalization, StyleStatistic } from './losses.js';
 import {
   StyleTransferLoss,
@@ -148,7 +156,11 @@ function program(): Command {
       '--style-layers <list>',
       'style layers, name[:weight],… (default relu1…relu5 | relu1_1…relu5_1)',
     )
-    .option('--init <kind>', 'content | noise | mixed | path of an image', 'content')
+    .option(
+      '--init <kind>',
+      'content | noise | mixed (0.95 photo + 0.05 painting) | path of an image',
+      'content',
+    )
     .addOption(
       new Option('--optimizer <name>', 'optimizer on the image')
         .choices(['lbfgs', 'adam'])
@@ -333,9 +345,12 @@ function run(o: CliOptions, io: CliIO): CliResult {
   });
   const { content, styles } = at(o.size);
   const [, H, W] = content.shape as [number, number, number];
-  const init: InitKind | Tensor32 = ['content', 'noise', 'mixed'].includes(o.init)
-    ? (o.init as InitKind)
-    : resizeImage(readImage(o.init, { channels: 3 }), H, W);
+  const init: InitKind | Tensor32 =
+    o.init === 'mixed'
+      ? initialImage(content, 'mixed', new Rng(o.seed), { style: blendedStyleImage(styles, H, W) })
+      : ['content', 'noise'].includes(o.init)
+        ? (o.init as InitKind)
+        : resizeImage(readImage(o.init, { channels: 3 }), H, W);
   const taps = [...o.contentLayers, ...o.styleLayers].map((l) => l.layer);
   const net: SequentialFeatureNet =
     o.weights === undefined

@@ -241,26 +241,51 @@ export function originalColors(stylized: Tensor, content: Tensor): Tensor32 {
 export type InitKind = 'content' | 'noise' | 'mixed';
 
 /**
- * The starting image: the content image, uniform noise in [0.4, 0.6) (seeded), or "mixed":
- * (1 − ratio) · content + ratio · noise in [0, 1).
+ * The starting image: the content image, uniform noise in [0.4, 0.6) (seeded), or "mixed" as
+ * the original tool made it: (1 − ratio) · content + ratio · style, with the style image (or a
+ * blend of several) already resized to the content's size.
  * @param content [3, H, W]
+ * @param options.style [3, H, W], required for 'mixed'
  */
 export function initialImage(
   content: Tensor,
   init: InitKind,
   rng: Rng,
-  { ratio = 0.05 }: { ratio?: number } = {},
+  { ratio = 0.05, style }: { ratio?: number; style?: Tensor } = {},
 ): Tensor32 {
   const c = contiguous(content).data;
   const out = zeros(content.shape, 'float32');
   const o = out.data;
-  for (let i = 0; i < o.length; i++) {
-    o[i] =
-      init === 'content'
-        ? c[i]!
-        : init === 'noise'
-          ? rng.uniform(0.4, 0.6)
-          : (1 - ratio) * c[i]! + ratio * rng.next();
+  if (init === 'mixed') {
+    if (style === undefined) {
+      throw new Error(
+        "initialImage: 'mixed' blends the content with the style image; pass { style }",
+      );
+    }
+    assertShape(style, content.shape, "initialImage 'mixed' style image");
+    const s = contiguous(style).data;
+    for (let i = 0; i < o.length; i++) o[i] = (1 - ratio) * c[i]! + ratio * s[i]!;
+    return out;
+  }
+  for (let i = 0; i < o.length; i++) o[i] = init === 'content' ? c[i]! : rng.uniform(0.4, 0.6);
+  return out;
+}
+
+/**
+ * The blend of several style images for a 'mixed' start: each resized to [3, H, W] and averaged
+ * with the style blend weights.
+ */
+export function blendedStyleImage(
+  styles: readonly { readonly image: Tensor; readonly weight: number }[],
+  H: number,
+  W: number,
+): Tensor32 {
+  if (styles.length === 0) throw new Error("a 'mixed' start needs at least one style image");
+  const out = zeros([3, H, W], 'float32');
+  const total = styles.reduce((t, s) => t + s.weight, 0);
+  for (const { image, weight } of styles) {
+    const r = resizeImage(image, H, W).data;
+    for (let i = 0; i < out.data.length; i++) out.data[i]! += (weight / total) * r[i]!;
   }
   return out;
 }

@@ -38,6 +38,7 @@ export {
   clip01,
   originalColors,
   initialImage,
+  blendedStyleImage,
 } from './image.js';
 export {
   type FeatureNet,

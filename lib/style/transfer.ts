@@ -26,6 +26,7 @@ import {
 } from './losses.js';
 import {
   initialImage,
+  blendedStyleImage,
   preprocess,
   preprocessBackward,
   resizeImage,
@@ -272,7 +273,7 @@ export interface TransferOptions extends StyleLossOptions {
   learningRate?: number;
   /** Starting image (default 'content'), or a [3, H, W] image (resized to the content's size). */
   init?: InitKind | Tensor;
-  /** Seed for the noise of 'noise' and 'mixed' initialization (default 0). */
+  /** Seed for the noise of 'noise' initialization (default 0). */
   seed?: number;
   /** Called after each iteration with the current image (for progress and intermediate saves). */
   onIteration?: (info: IterationInfo & { image: () => Tensor32 }) => void;
@@ -301,12 +302,23 @@ export function styleTransfer(
   styles: readonly StyleImage[],
   options: TransferOptions,
 ): TransferResult {
-  return optimizeImage(new StyleTransferLoss(net, content, styles, options), content, options);
+  const [, H, W] = content.shape as [number, number, number];
+  // A 'mixed' start needs the style images, which optimizeImage does not see: make it here.
+  const start =
+    options.init === 'mixed'
+      ? {
+          ...options,
+          init: initialImage(content, 'mixed', new Rng(options.seed ?? 0), {
+            style: blendedStyleImage(styles, H, W),
+          }),
+        }
+      : options;
+  return optimizeImage(new StyleTransferLoss(net, content, styles, options), content, start);
 }
 
 /**
  * Minimize a prepared objective over the image, starting from `init` (see `TransferOptions`).
- * @param content [3, H, W], the image 'content', 'mixed' and 'noise' starts are made from
+ * @param content [3, H, W], the image 'content' and 'noise' starts are made from ('mixed' is made by styleTransfer, which has the style images)
  */
 export function optimizeImage(
   loss: StyleTransferLoss,

@@ -3,6 +3,7 @@ import { Rng, fromArray, toArray, zeros, type Tensor } from '../../lib/core/inde
 import {
   fitLongestSide,
   initialImage,
+  blendedStyleImage,
   originalColors,
   resizeImage,
 } from '../../lib/style/index.js';
@@ -51,5 +52,34 @@ describe('initialImage', () => {
     const a = toArray(initialImage(content, 'noise', new Rng(5)));
     expect(a).to.deep.equal(toArray(initialImage(content, 'noise', new Rng(5))));
     for (const v of a) expect(v).to.be.within(0.4, 0.6);
+  });
+
+  it("blends 0.95 of the content with 0.05 of the style image for 'mixed', as the original tool did", () => {
+    const content = fromArray([0.1, 0.2, 0.3, 0.4, 0.5, 0.6], [3, 1, 2]);
+    const style = fromArray([1, 1, 0, 0, 1, 0], [3, 1, 2]);
+    const mixed = toArray(initialImage(content, 'mixed', new Rng(0), { style }));
+    const expected = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6].map(
+      (c, i) => 0.95 * c + 0.05 * [1, 1, 0, 0, 1, 0][i]!,
+    );
+    mixed.forEach((v, i) => expect(v).to.be.closeTo(expected[i]!, 1e-6));
+    expect(() => initialImage(content, 'mixed', new Rng(0))).to.throw(/pass \{ style \}/);
+  });
+});
+
+describe('blendedStyleImage', () => {
+  it('averages several style images with their blend weights', () => {
+    const a = fromArray([1, 1, 1, 1, 1, 1], [3, 1, 2]);
+    const b = fromArray([0, 0, 0, 0, 0, 0], [3, 1, 2]);
+    const blend = toArray(
+      blendedStyleImage(
+        [
+          { image: a, weight: 3 },
+          { image: b, weight: 1 },
+        ],
+        1,
+        2,
+      ),
+    );
+    for (const v of blend) expect(v).to.be.closeTo(0.75, 1e-6);
   });
 });

@@ -1,5 +1,6 @@
 // Runs tutorial chapters by number: `npm run chapter -- 2`, `npm run chapter -- all --quick`.
 import { Command } from 'commander';
+import { startGemmPool } from '../lib/core/gemm-pool.js';
 import type { ChapterOptions } from './chapter.js';
 
 type ChapterMain = (options: ChapterOptions) => Promise<unknown>;
@@ -37,4 +38,6 @@ const program = new Command()
     }
   });
 
+// Large float32 matrix products use both cores (NNZERO_THREADS=1 keeps one); results are the same.
+await startGemmPool();
 await program.parseAsync();

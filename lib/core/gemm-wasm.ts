@@ -7,8 +7,8 @@
 // the kernel's time at 256³, 3% at 512³ and 1024³. Letting callers allocate tensors inside wasm
 // memory would save that, but needs an allocator with lifetimes beside the garbage collector
 // (and a memory that never detaches on growth), which plain ndarray tensors do not have.
-// Where WebAssembly SIMD is missing, or for float64, everything falls back to `gemm`.
-import { checkGemmShapes, gemm, gemmStrided } from './gemm.js';
+// Where WebAssembly SIMD is missing, or for float64, everything falls back to `gemmStrided`.
+import { checkGemmShapes, gemmStrided } from './gemm.js';
 import type { GemmArray, GemmMatrix } from './gemm.js';
 import { gemmWasmBase64, gemmWasmSharedBase64 } from './wasm/gemm-wasm.js';
 
@@ -325,13 +325,7 @@ export function gemmWasm<C extends GemmMatrix>(
   beta = 0,
 ): C {
   checkGemmShapes(c, a, b);
-  if (!(
-    a.data instanceof Float32Array &&
-    b.data instanceof Float32Array &&
-    c.data instanceof Float32Array
-  )) {
-    return gemm(c, a, b, alpha, beta);
-  }
+  // gemmWasmStrided itself falls back to the TypeScript kernel for float64 or mixed storage.
   gemmWasmStrided(
     a.shape[0]!,
     b.shape[1]!,

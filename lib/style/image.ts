@@ -7,6 +7,7 @@ import {
   ShapeError,
   assertShape,
   contiguous,
+  dtypeOf,
   isContiguous,
   zeros,
   type DType,
@@ -149,11 +150,25 @@ function checkRgb(image: Tensor, context: string): [number, number] {
 /**
  * The network input for an RGB image in [0, 1].
  * @param image [3, H, W]
+ * @param out where to write the input ([1, 3, H, W], contiguous, of `dtype`); new when omitted
  * @returns [1, 3, H, W] (float32 unless asked otherwise)
  */
-export function preprocess(image: Tensor, p: Preprocessing, dtype: DType = 'float32'): Tensor {
+export function preprocess(
+  image: Tensor,
+  p: Preprocessing,
+  dtype: DType = 'float32',
+  out?: Tensor,
+): Tensor {
   const [H, W] = checkRgb(image, 'preprocess');
-  const x = zeros([1, 3, H, W], dtype);
+  let x: Tensor;
+  if (out === undefined) x = zeros([1, 3, H, W], dtype);
+  else {
+    assertShape(out, [1, 3, H, W], 'preprocess out');
+    if (dtypeOf(out) !== dtype || !isContiguous(out)) {
+      throw new Error(`preprocess: out must be a contiguous ${dtype} tensor`);
+    }
+    x = out;
+  }
   const src = contiguous(image).data;
   const dst = x.data;
   const M = H * W;

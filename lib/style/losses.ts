@@ -2,7 +2,14 @@
 // value and its hand-written gradient: content (eq. 1–2), style through Gram matrices (eq. 3–6),
 // and total variation on the pixels. Features are one image's activations, [C, H, W] or
 // [1, C, H, W]; inside, they are read as the paper's matrix F of shape [N, M] = [C, H·W].
-import { ShapeError, contiguous, dtypeOf, zeros, type Tensor } from '../core/index.js';
+import {
+  ShapeError,
+  contiguous,
+  dtypeOf,
+  isContiguous,
+  zeros,
+  type Tensor,
+} from '../core/index.js';
 import { gramProduct, rowCombination } from './products.js';
 
 /** A loss value and its gradient with respect to the features (same shape and dtype). */
@@ -86,6 +93,17 @@ function centre(f: Tensor['data'], C: number, M: number, mu: Float64Array): Tens
   return out;
 }
 
+// Where a loss writes its gradient: the caller's `out` (reused across iterations, so the loop
+// allocates nothing), checked to be contiguous with the shape and dtype of `like`; else a new tensor.
+function gradientBuffer(out: Tensor | undefined, like: Tensor, context: string): Tensor {
+  if (out === undefined) return zeros(like.shape, dtypeOf(like));
+  if (out.shape.join() !== like.shape.join() || dtypeOf(out) !== dtypeOf(like)) {
+    throw new ShapeError(`${context} out`, out.shape, like.shape, `must be ${dtypeOf(like)}`);
+  }
+  if (!isContiguous(out)) throw new Error(`${context}: out must be contiguous`);
+  return out;
+}
+
 function squaredNorm(a: ArrayLike<number>): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i]! * a[i]!;
@@ -98,18 +116,19 @@ function squaredNorm(a: ArrayLike<number>): number {
  * loss is Σ (F − P)² / Σ P², which does not depend on the layer's size or the features' scale.
  * @param F features of the image being optimized, [C, H, W] or [1, C, H, W]
  * @param P features of the content image, same shape
+ * @param out where to write dF (same shape and dtype as F); a new tensor when omitted
  */
 export function contentLoss(
   F: Tensor,
   P: Tensor,
-  { normalize = 'paper' }: { normalize?: LossNormalization } = {},
+  { normalize = 'paper', out }: { normalize?: LossNormalization; out?: Tensor } = {},
 ): FeatureLoss {
   if (F.shape.join() !== P.shape.join())
     throw new ShapeError('contentLoss target', P.shape, F.shape);
   const f = contiguous(F).data;
   const p = contiguous(P).data;
   const scale = normalize === 'paper' ? 1 : 2 / Math.max(squaredNorm(p), 1e-30);
-  const dF = zeros(F.shape, dtypeOf(F));
+  const dF = gradientBuffer(out, F, 'contentLoss');
   const d = dF.data;
   let loss = 0;
   for (let i = 0; i < f.length; i++) {
@@ -191,8 +210,9 @@ export function blendStyleTargets(
  * (Σ − Σ̂)(F − μ1ᵀ) already sum to zero.
  * @param F features of the image being optimized, [C, H, W] or [1, C, H, W]
  * @param target from `styleTarget` (computed once from the style image)
+ * @param out where to write dF (same shape and dtype as F); a new tensor when omitted
  */
-export function styleLoss(F: Tensor, target: StyleTarget): FeatureLoss {
+export function styleLoss(F: Tensor, target: StyleTarget, out?: Tensor): FeatureLoss {
   const { data, C, M } = featureMatrix(F, 'styleLoss');
   if (C !== target.C) {
     throw new ShapeError('styleLoss', F.shape, [target.C, -1, -1], 'channels differ from target');
@@ -207,7 +227,7 @@ export function styleLoss(F: Tensor, target: StyleTarget): FeatureLoss {
   const a =
     target.normalize === 'paper' ? 1 / (4 * C * C) : 1 / Math.max(squaredNorm(target.gram), 1e-30);
   let loss = a * sq;
-  const dF = zeros(F.shape, dtypeOf(F));
+  const dF = gradientBuffer(out, F, 'styleLoss');
   rowCombination(dF.data, diff, src, C, M, (4 * a) / M);
   if (centred) {
     // Mean term b ‖μ − μ̂‖²: each position gets 2b (μ − μ̂) / M.
@@ -229,16 +249,18 @@ export function styleLoss(F: Tensor, target: StyleTarget): FeatureLoss {
  * the mean squared difference between vertical neighbours (means, so the weight does not change
  * with image size). Penalizes high-frequency noise the optimizer would otherwise add.
  * @param image [C, H, W] or [1, C, H, W]
+ * @param out where to write dImage (same shape and dtype); a new tensor when omitted
  */
-export function totalVariation(image: Tensor): ImageLoss {
+export function totalVariation(image: Tensor, out?: Tensor): ImageLoss {
   const s = image.shape;
   if (!(s.length === 3 || (s.length === 4 && s[0] === 1))) {
     throw new ShapeError('totalVariation', s, [1, -1, -1, -1], 'image must be [C, H, W]');
   }
   const [C, H, W] = s.slice(-3) as [number, number, number];
   const x = contiguous(image).data;
-  const dImage = zeros(s, dtypeOf(image));
+  const dImage = gradientBuffer(out, image, 'totalVariation');
   const d = dImage.data;
+  d.fill(0); // the neighbour terms below add into it
   const nh = C * H * (W - 1);
   const nv = C * (H - 1) * W;
   let lh = 0;

@@ -111,6 +111,8 @@ export class StyleTransferLoss {
   readonly #taps: string[];
   readonly #contentTargets = new Map<string, Tensor>();
   readonly #styleTargets = new Map<string, StyleTarget>();
+  // The network input and every loss gradient, by role: reused by each evaluation (same shapes).
+  readonly #buffers = new Map<string, Tensor>();
   /** Evaluations so far. */
   evaluations = 0;
 
@@ -195,7 +197,9 @@ export class StyleTransferLoss {
   evaluate(image: Tensor, dImage?: Tensor): LossParts {
     assertShape(image, this.shape, 'StyleTransferLoss.evaluate image');
     this.evaluations++;
-    const x = preprocess(image, this.net.preprocessing, this.#dtype);
+    const [H, W] = [this.shape[1], this.shape[2]];
+    const input = this.#buffer('input', [1, 3, H, W], this.#dtype);
+    const x = preprocess(image, this.net.preprocessing, this.#dtype, input);
     const feats = this.net.forward(x, this.#taps);
     const grads = new Map<string, Tensor>();
     const addGrad = (layer: string, g: Tensor, w: number): void => {
@@ -211,22 +215,26 @@ export class StyleTransferLoss {
     };
     let content = 0;
     for (const { layer, weight } of this.#contentLayers) {
-      const r = contentLoss(feats.get(layer)!, this.#contentTargets.get(layer)!, {
+      const F = feats.get(layer)!;
+      const r = contentLoss(F, this.#contentTargets.get(layer)!, {
         normalize: this.#normalize,
+        out: this.#buffer(`content ${layer}`, F.shape, dtypeOf(F)),
       });
       content += this.#contentWeight * weight * r.loss;
       addGrad(layer, r.dF, this.#contentWeight * weight);
     }
     let style = 0;
     for (const { layer, weight } of this.#styleLayers) {
-      const r = styleLoss(feats.get(layer)!, this.#styleTargets.get(layer)!);
+      const F = feats.get(layer)!;
+      const out = this.#buffer(`style ${layer}`, F.shape, dtypeOf(F));
+      const r = styleLoss(F, this.#styleTargets.get(layer)!, out);
       style += this.#styleWeight * weight * r.loss;
       addGrad(layer, r.dF, this.#styleWeight * weight);
     }
     let tv = 0;
     let dTv: Tensor | undefined;
     if (this.#tvWeight > 0) {
-      const r = totalVariation(image);
+      const r = totalVariation(image, this.#buffer('tv', image.shape, dtypeOf(image)));
       tv = this.#tvWeight * r.loss;
       dTv = r.dImage;
     }
@@ -241,6 +249,17 @@ export class StyleTransferLoss {
       }
     }
     return { total: content + style + tv, content, style, tv };
+  }
+
+  // The buffer for `key`, reused while its shape and dtype stay the same.
+  #buffer(key: string, shape: readonly number[], dtype: DType): Tensor {
+    const have = this.#buffers.get(key);
+    if (have !== undefined && dtypeOf(have) === dtype && have.shape.join() === shape.join()) {
+      return have;
+    }
+    const t = zeros(shape, dtype);
+    this.#buffers.set(key, t);
+    return t;
   }
 
   /** The objective over a flat Float64Array of pixels, for `LBFGS` or `Adam`. */

@@ -139,3 +139,41 @@ describe('totalVariation', () => {
     expect(r.maxError).to.be.below(1e-6, r.describe()); // typically 1e-8 (worst at tiny entries)
   });
 });
+
+describe('loss gradients into a given buffer', () => {
+  const rng = new Rng(77);
+  const F = rng.fillUniform(zeros([1, 4, 5, 6], 'float32'), -1, 1);
+  const P = rng.fillUniform(zeros([1, 4, 5, 6], 'float32'), -1, 1);
+  const S = rng.fillUniform(zeros([1, 4, 7, 3], 'float32'), -1, 1);
+  const image = rng.fillUniform(zeros([3, 5, 6], 'float32'), 0, 1);
+
+  it('writes the same values as a fresh tensor, over stale contents, and returns that buffer', () => {
+    for (const statistic of ['gram', 'centred'] as const) {
+      const target = styleTarget(S, { statistic, normalize: 'target' });
+      const out = rng.fillUniform(zeros([1, 4, 5, 6], 'float32'), -9, 9);
+      const fresh = styleLoss(F, target);
+      const reused = styleLoss(F, target, out);
+      expect(reused.dF).to.equal(out);
+      expect(reused.loss).to.equal(fresh.loss);
+      expect(Array.from(out.data)).to.deep.equal(Array.from(fresh.dF.data));
+    }
+    const out = rng.fillUniform(zeros([1, 4, 5, 6], 'float32'), -9, 9);
+    const c = contentLoss(F, P, { normalize: 'target', out });
+    expect(c.dF).to.equal(out);
+    const cFresh = contentLoss(F, P, { normalize: 'target' });
+    expect(c.loss).to.equal(cFresh.loss);
+    expect(Array.from(out.data)).to.deep.equal(Array.from(cFresh.dF.data));
+    const tvOut = rng.fillUniform(zeros([3, 5, 6], 'float32'), -9, 9);
+    const tv = totalVariation(image, tvOut);
+    expect(tv.dImage).to.equal(tvOut);
+    expect(Array.from(tvOut.data)).to.deep.equal(Array.from(totalVariation(image).dImage.data));
+  });
+
+  it('refuses a buffer of another shape or dtype, naming both shapes', () => {
+    const target = styleTarget(S);
+    expect(() => styleLoss(F, target, zeros([1, 4, 6, 5], 'float32'))).to.throw(
+      /\[1, 4, 6, 5\].*\[1, 4, 5, 6\]|\[1, 4, 5, 6\].*\[1, 4, 6, 5\]/,
+    );
+    expect(() => contentLoss(F, P, { out: zeros([1, 4, 5, 6], 'float64') })).to.throw(/float32/);
+  });
+});

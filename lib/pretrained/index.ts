@@ -67,8 +67,21 @@ export { NSFW_MEAN, resizePillowBilinear, nsfwPreprocess, nsfwScore } from './ns
 export { cnnKit } from './cnn-kit.js';
 export { loadCaffe, loadOnnx } from './files.js';
 export { type CaffeLayerWeights, encodeCaffeModel } from './caffe-writer.js';
+export { type GraphFeatureNetOptions, GraphFeatureNet } from './graph-feature-net.js';
 export {
   GOOGLENET_CONTENT_LAYERS,
   GOOGLENET_STYLE_LAYERS,
+  GOOGLENET_STYLE_WEIGHT,
   GOOGLENET_DREAM_LAYER,
+  GOOGLENET_PREPROCESSING,
+  GOOGLENET_ONNX_NAMES,
+  googlenetFeatureNet,
+  hasGooglenetLayers,
 } from './googlenet.js';
+export {
+  GOOGLENET_DEFAULTS,
+  importUntil,
+  loadCaffeForTaps,
+  loadGooglenet,
+  googlenetNetwork,
+} from './googlenet-cli.js';

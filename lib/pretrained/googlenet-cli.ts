@@ -4,30 +4,16 @@
 // weights and input. Chapter 5's CLI knows it only as a `CliNetwork`; bin/nnzero-style.ts hands
 // it over, so lib/style never imports this chapter.
 import { FileFormatError } from '../core/index.js';
-import type { CliNetwork, LoadedNetwork, NetworkDefaults, NetworkFiles } from '../style/cli.js';
+import type { CliNetwork, LoadedNetwork, NetworkFiles } from '../style/cli.js';
 import { readPrototxt, type CaffeLayer } from '../style/formats/index.js';
-import { layersUntil, type ImportedNet } from './caffe-import.js';
+import type { ImportedNet } from './caffe-import.js';
 import { loadCaffe, loadOnnx } from './files.js';
 import {
-  GOOGLENET_CONTENT_LAYERS,
-  GOOGLENET_STYLE_LAYERS,
-  GOOGLENET_STYLE_WEIGHT,
+  GOOGLENET_DEFAULTS,
   googlenetFeatureNet,
   hasGooglenetLayers,
+  importUntil,
 } from './googlenet.js';
-
-const spec = (layers: typeof GOOGLENET_STYLE_LAYERS): string =>
-  layers.map(({ layer, weight }) => `${layer}:${weight}`).join(',');
-
-/** The tool's loss: its layers and weights, β = 1e4, the paper's Gram loss, no TV term. */
-export const GOOGLENET_DEFAULTS: NetworkDefaults = {
-  contentLayers: spec(GOOGLENET_CONTENT_LAYERS),
-  styleLayers: spec(GOOGLENET_STYLE_LAYERS),
-  styleWeight: GOOGLENET_STYLE_WEIGHT,
-  tvWeight: 0,
-  statistic: 'gram',
-  normalize: 'paper',
-};
 
 const isOnnx = (path: string): boolean => path.toLowerCase().endsWith('.onnx');
 const isCaffe = (path: string): boolean => path.toLowerCase().endsWith('.caffemodel');
@@ -39,30 +25,6 @@ function blobNames(layers: readonly CaffeLayer[], inputs: ReadonlySet<string>): 
     for (const top of layer.tops) if (!inputs.has(top)) names.add(top);
   }
   return [...names];
-}
-
-/**
- * The blob to import up to: the tap written last in file order, when the layers it needs also
- * write every other tap (true of a chain and of GoogLeNet); otherwise the whole net (undefined).
- * Later layers, such as the classifier, are then never decoded.
- */
-export function importUntil(
-  layers: readonly CaffeLayer[],
-  taps: readonly string[],
-): string | undefined {
-  let last: string | undefined;
-  let at = -1;
-  layers.forEach((layer, i) => {
-    for (const t of taps) {
-      if (layer.tops.includes(t) && i > at) {
-        at = i;
-        last = t;
-      }
-    }
-  });
-  if (last === undefined) return undefined;
-  const written = new Set(layersUntil(layers, last).flatMap((l) => l.tops));
-  return taps.every((t) => written.has(t)) ? last : undefined;
 }
 
 /**

@@ -1,10 +1,12 @@
 // The original Caffe style-transfer tool's GoogLeNet (fzliu/style-transfer, style.py): its layer
 // choices (GOOGLENET_WEIGHTS: content mostly from inception_3a, style spread evenly over five
 // depths), its style-to-content ratio, and its input (caffe.io.Transformer: BGR, 0–255, minus the
-// ILSVRC 2012 mean pixel). Names are bvlc_googlenet's blob names; a GraphFeatureNet maps them to
-// graph nodes through ImportedNet.tensors.
-import type { LayerWeight, Preprocessing } from '../style/index.js';
-import type { ImportedNet } from './caffe-import.js';
+// ILSVRC 2012 mean pixel), as data for nnzero-style and a GraphFeatureNet. Names are
+// bvlc_googlenet's blob names; a GraphFeatureNet maps them to graph nodes through
+// ImportedNet.tensors. Platform neutral: the files are read in googlenet-cli.ts.
+import type { CaffeLayer } from '../style/formats/index.js';
+import type { LayerWeight, NetworkDefaults, Preprocessing } from '../style/index.js';
+import { layersUntil, type ImportedNet } from './caffe-import.js';
 import { GraphFeatureNet } from './graph-feature-net.js';
 
 /** Content layers and weights for style transfer on bvlc_googlenet. */
@@ -27,6 +29,19 @@ export const GOOGLENET_STYLE_LAYERS: readonly LayerWeight[] = [
  * and Σ (G − A)² / (4N²M²), which chapter 5 calls normalize 'paper' with the Gram statistic.
  */
 export const GOOGLENET_STYLE_WEIGHT = 1e4;
+
+const spec = (layers: typeof GOOGLENET_STYLE_LAYERS): string =>
+  layers.map(({ layer, weight }) => `${layer}:${weight}`).join(',');
+
+/** The tool's loss: its layers and weights, β = 1e4, the paper's Gram loss, no TV term. */
+export const GOOGLENET_DEFAULTS: NetworkDefaults = {
+  contentLayers: spec(GOOGLENET_CONTENT_LAYERS),
+  styleLayers: spec(GOOGLENET_STYLE_LAYERS),
+  styleWeight: GOOGLENET_STYLE_WEIGHT,
+  tvWeight: 0,
+  statistic: 'gram',
+  normalize: 'paper',
+};
 
 /** The layer DeepDream's notebook amplifies by default. */
 export const GOOGLENET_DREAM_LAYER = 'inception_4c/output';
@@ -67,4 +82,28 @@ export function hasGooglenetLayers(net: { readonly layerNames: readonly string[]
   return [...GOOGLENET_CONTENT_LAYERS, ...GOOGLENET_STYLE_LAYERS].every(({ layer }) =>
     net.layerNames.includes(layer),
   );
+}
+
+/**
+ * The blob to import up to: the tap written last in file order, when the layers it needs also
+ * write every other tap (true of a chain and of GoogLeNet); otherwise the whole net (undefined).
+ * Later layers, such as the classifier, are then never decoded.
+ */
+export function importUntil(
+  layers: readonly CaffeLayer[],
+  taps: readonly string[],
+): string | undefined {
+  let last: string | undefined;
+  let at = -1;
+  layers.forEach((layer, i) => {
+    for (const t of taps) {
+      if (layer.tops.includes(t) && i > at) {
+        at = i;
+        last = t;
+      }
+    }
+  });
+  if (last === undefined) return undefined;
+  const written = new Set(layersUntil(layers, last).flatMap((l) => l.tops));
+  return taps.every((t) => written.has(t)) ? last : undefined;
 }

@@ -14,7 +14,15 @@ import {
   type ConvGeometry,
   type PoolGeometry,
 } from '../cnn/index.js';
-import { Rng, ShapeError, dtypeOf, zeros, type Tensor } from '../core/index.js';
+import {
+  Rng,
+  ShapeError,
+  contiguous,
+  dtypeOf,
+  zeros,
+  type DType,
+  type Tensor,
+} from '../core/index.js';
 import { RANDOM_PREPROCESSING, type Preprocessing } from './image.js';
 import type { FeatureNet } from './transfer.js';
 
@@ -65,6 +73,11 @@ export class SequentialFeatureNet implements FeatureNet {
   readonly preprocessing: Preprocessing;
   readonly layerNames: readonly string[];
   #cache: Cached[] = [];
+  // Every activation, gradient and argmax buffer, by role and layer index, kept between calls:
+  // an iteration of style transfer runs the same shapes again, so after the first one forward
+  // and backward allocate no tensors (the kernels overwrite their outputs).
+  readonly #buffers = new Map<string, Tensor>();
+  readonly #argmaxes = new Map<number, Int32Array>();
 
   /** @param layers in order; names must be unique; @param preprocessing what the weights expect */
   constructor(layers: readonly NetLayer[], preprocessing: Preprocessing) {
@@ -76,7 +89,10 @@ export class SequentialFeatureNet implements FeatureNet {
     this.layerNames = names;
   }
 
-  /** Run x [1, 3, H, W] through the layers up to the deepest of `taps`; returns the taps' outputs. */
+  /**
+   * Run x [1, 3, H, W] through the layers up to the deepest of `taps`; returns the taps' outputs.
+   * They live in buffers this network reuses: valid until the next `forward` (copy to keep).
+   */
   forward(x: Tensor, taps: readonly string[]): Map<string, Tensor> {
     const last = Math.max(...taps.map((t) => this.#index(t)));
     this.#checkSize(x.shape[2]!, x.shape[3]!, last);
@@ -87,12 +103,12 @@ export class SequentialFeatureNet implements FeatureNet {
       const layer = this.layers[i]!;
       if (layer.kind === 'conv') {
         const geom = convGeometry(h.shape, layer.weight.shape, { pad: layer.pad });
-        const y = zeros([geom.N, geom.F, geom.outH, geom.outW], dtype);
+        const y = this.#buffer(`y${i}`, [geom.N, geom.F, geom.outH, geom.outW], dtype);
         conv2dForward(y, h, layer.weight, layer.bias, geom);
         this.#cache.push({ layer, input: h, output: y, geom });
         h = y;
       } else if (layer.kind === 'relu') {
-        const y = zeros(h.shape, dtype);
+        const y = this.#buffer(`y${i}`, h.shape, dtype);
         const src = h.data;
         const dst = y.data;
         for (let k = 0; k < dst.length; k++) dst[k] = src[k]! > 0 ? src[k]! : 0;
@@ -100,9 +116,10 @@ export class SequentialFeatureNet implements FeatureNet {
         h = y;
       } else {
         const geom = poolGeometry(h.shape, { kernel: layer.kernel, stride: layer.stride });
-        const y = zeros([geom.N, geom.C, geom.outH, geom.outW], dtype);
+        const y = this.#buffer(`y${i}`, [geom.N, geom.C, geom.outH, geom.outW], dtype);
         if (layer.mode === 'max') {
-          const argmax = new Int32Array(y.size);
+          let argmax = this.#argmaxes.get(i);
+          if (argmax?.length !== y.size) this.#argmaxes.set(i, (argmax = new Int32Array(y.size)));
           maxPool2dForward(y, argmax, h, geom);
           this.#cache.push({ layer, input: h, output: y, geom, argmax });
         } else {
@@ -115,7 +132,10 @@ export class SequentialFeatureNet implements FeatureNet {
     return new Map(taps.map((t) => [t, this.#cache[this.#index(t)]!.output]));
   }
 
-  /** dL/dx from the gradients at the taps of the last forward (weights get no gradient). */
+  /**
+   * dL/dx from the gradients at the taps of the last forward (weights get no gradient). The
+   * result lives in a buffer this network reuses: valid until the next `backward`.
+   */
   backward(tapGradients: ReadonlyMap<string, Tensor>): Tensor {
     if (this.#cache.length === 0)
       throw new Error('SequentialFeatureNet.backward called before forward');
@@ -135,15 +155,17 @@ export class SequentialFeatureNet implements FeatureNet {
         if (dTap.shape.join() !== output.shape.join()) {
           throw new ShapeError(`tap gradient '${layer.name}'`, dTap.shape, output.shape);
         }
-        if (dy === null) dy = copyOf(dTap);
-        else {
+        if (dy === null) {
+          dy = this.#buffer(`t${i}`, dTap.shape, dtypeOf(dTap));
+          dy.data.set(contiguous(dTap).data.subarray(0, dTap.size));
+        } else {
           const d = dy.data;
           const t = dTap.data;
           for (let k = 0; k < d.length; k++) d[k] += t[k]!;
         }
       }
       if (dy === null) continue; // nothing flows back from above this layer yet
-      const dx: Tensor = zeros(input.shape, dtypeOf(dy));
+      const dx: Tensor = this.#buffer(`dx${i}`, input.shape, dtypeOf(dy));
       if (layer.kind === 'conv') {
         conv2dBackwardInput(dx, dy, layer.weight, geom as ConvGeometry);
       } else if (layer.kind === 'relu') {
@@ -207,18 +229,23 @@ export class SequentialFeatureNet implements FeatureNet {
     }
   }
 
+  // The buffer for `key`, reused when its shape and dtype match, else replaced (a new image size).
+  #buffer(key: string, shape: readonly number[], dtype: DType): Tensor {
+    const have = this.#buffers.get(key);
+    if (have !== undefined && dtypeOf(have) === dtype && have.shape.join() === shape.join()) {
+      return have;
+    }
+    const t = zeros(shape, dtype);
+    this.#buffers.set(key, t);
+    return t;
+  }
+
   #index(name: string): number {
     const i = this.layerNames.indexOf(name);
     if (i < 0)
       throw new Error(`unknown layer '${name}'; this network has: ${this.layerNames.join(', ')}`);
     return i;
   }
-}
-
-function copyOf(t: Tensor): Tensor {
-  const c = zeros(t.shape, dtypeOf(t));
-  c.data.set(t.data.subarray(t.offset, t.offset + t.size));
-  return c;
 }
 
 /** Options of the random VGG-like network. */

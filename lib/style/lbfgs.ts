@@ -149,6 +149,16 @@ export class LBFGS implements Minimizer {
     const d = new Float64Array(n);
     const alpha = new Float64Array(this.historySize);
     const xt = new Float64Array(n);
+    // Vectors of length n (trial gradients, curvature pairs) are recycled once nothing refers to
+    // them, so after the history fills up an iteration allocates nothing: the heap stays flat.
+    const spare: Float64Array[] = [];
+    const take = (): Float64Array => spare.pop() ?? new Float64Array(n);
+    const trials: Float64Array[] = [];
+    const forget = (): void => {
+      spare.push(...S, ...Y);
+      S.length = Y.length = rho.length = 0;
+      gamma = 1;
+    };
 
     let iteration = 0;
     let reason: OptimizeResult['reason'] = 'iterations';
@@ -190,8 +200,7 @@ export class LBFGS implements Minimizer {
       }
       if (!(gtd < 0)) {
         // Not a descent direction (curvature information gone stale): forget it, go downhill.
-        S.length = Y.length = rho.length = 0;
-        gamma = 1;
+        forget();
         gtd = 0;
         for (let i = 0; i < n; i++) {
           const fixed = (x[i]! <= lower && g[i]! > 0) || (x[i]! >= upper && g[i]! < 0);
@@ -204,7 +213,8 @@ export class LBFGS implements Minimizer {
 
       const trial = (t: number): Trial => {
         for (let i = 0; i < n; i++) xt[i] = Math.min(upper, Math.max(lower, x[i]! + t * d[i]!));
-        const gt = new Float64Array(n);
+        const gt = take().fill(0); // zeroed: an objective may add into grad rather than set it
+        trials.push(gt);
         const ft = evaluate(xt, gt);
         // One-sided slope of the projected path: clipped entries do not move.
         let slope = 0;
@@ -220,12 +230,15 @@ export class LBFGS implements Minimizer {
           ? strongWolfe(trial, loss, g, gtd, t0, maxAbs(d), this.changeTolerance, budget)
           : backtracking(trial, loss, g, gtd, t0, budget);
       iteration++;
+      const progress = found.t !== 0 && found.f < loss;
+      // Every trial's gradient but the one we move to (if we move) is done with.
+      for (const gt of trials) if (gt !== g && !(progress && gt === found.g)) spare.push(gt);
+      trials.length = 0;
 
-      if (found.t === 0 || !(found.f < loss)) {
+      if (!progress) {
         // The line search found no lower point. With curvature pairs, retry from steepest descent.
         if (S.length > 0) {
-          S.length = Y.length = rho.length = 0;
-          gamma = 1;
+          forget();
           losses.push(loss);
           if (evaluations >= this.maxEvaluations) {
             reason = 'evaluations';
@@ -238,8 +251,8 @@ export class LBFGS implements Minimizer {
         break;
       }
       // Move to the accepted point and record the curvature pair of the step actually taken.
-      const s = new Float64Array(n);
-      const y = new Float64Array(n);
+      const s = take();
+      const y = take();
       let stepMax = 0;
       for (let i = 0; i < n; i++) {
         const xi = Math.min(upper, Math.max(lower, x[i]! + found.t * d[i]!));
@@ -252,17 +265,19 @@ export class LBFGS implements Minimizer {
       const yy = dotProduct(y, y);
       if (sy > 1e-10 * yy && sy > 0) {
         if (S.length === this.historySize) {
-          S.shift();
-          Y.shift();
+          spare.push(S.shift()!, Y.shift()!);
           rho.shift();
         }
         S.push(s);
         Y.push(y);
         rho.push(1 / sy);
         gamma = sy / yy;
+      } else {
+        spare.push(s, y);
       }
       const change = Math.abs(found.f - loss);
       loss = found.f;
+      spare.push(g);
       g = found.g;
       losses.push(loss);
       if (this.#onIteration?.({ iteration, evaluations, loss, x }) === 'stop') {

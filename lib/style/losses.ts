@@ -64,9 +64,25 @@ function rowMeans(f: Tensor['data'], C: number, M: number): Float64Array {
   return mu;
 }
 
-function centre(f: Tensor['data'], C: number, M: number, mu: Float64Array): Float64Array {
-  const out = new Float64Array(C * M);
-  for (let i = 0; i < C; i++) for (let k = 0; k < M; k++) out[i * M + k] = f[i * M + k]! - mu[i]!;
+// The centred features F − μ1ᵀ, in the features' own dtype so float32 layers stay on the SIMD
+// GEMM. One scratch buffer per dtype, grown to the largest layer and reused: callers read the
+// result before they return, so an iteration allocates nothing here.
+let centred32: Float32Array = new Float32Array(0);
+let centred64: Float64Array = new Float64Array(0);
+
+function centre(f: Tensor['data'], C: number, M: number, mu: Float64Array): Tensor['data'] {
+  let out: Tensor['data'];
+  if (f instanceof Float32Array) {
+    if (centred32.length < C * M) centred32 = new Float32Array(C * M);
+    out = centred32;
+  } else {
+    if (centred64.length < C * M) centred64 = new Float64Array(C * M);
+    out = centred64;
+  }
+  for (let i = 0; i < C; i++) {
+    const m = mu[i]!;
+    for (let k = 0; k < M; k++) out[i * M + k] = f[i * M + k]! - m;
+  }
   return out;
 }
 

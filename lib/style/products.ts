@@ -4,6 +4,15 @@
 // Float32 features go to the WebAssembly SIMD kernel; float64 (gradient checks) to plain GEMM.
 import { gemmStrided, gemmWasmStrided, type FloatArray } from '../core/index.js';
 
+// Float32 staging for the SIMD kernel (the Gram matrix itself is kept in float64), grown to the
+// largest layer and reused, so a style-transfer iteration allocates nothing here.
+let gram32: Float32Array = new Float32Array(0);
+let diff32: Float32Array = new Float32Array(0);
+
+function scratch32(buffer: Float32Array, n: number): Float32Array {
+  return buffer.length >= n ? buffer : new Float32Array(n);
+}
+
 /** out ← alpha · F Fᵀ for F of shape [C, M] (row-major at `f`); out has shape [C, C]. */
 export function gramProduct(
   out: Float64Array,
@@ -14,9 +23,9 @@ export function gramProduct(
 ): Float64Array {
   // A = F (row stride M, column stride 1), B = Fᵀ (row stride 1, column stride M).
   if (f instanceof Float32Array) {
-    const g = new Float32Array(C * C);
+    const g = (gram32 = scratch32(gram32, C * C));
     gemmWasmStrided(C, C, M, alpha, f, 0, M, 1, f, 0, 1, M, 0, g, 0, C, 1);
-    out.set(g);
+    for (let i = 0; i < C * C; i++) out[i] = g[i]!;
   } else {
     gemmStrided(C, C, M, alpha, f, 0, M, 1, f, 0, 1, M, 0, out, 0, C, 1);
   }
@@ -33,7 +42,9 @@ export function rowCombination(
   alpha: number,
 ): FloatArray {
   if (f instanceof Float32Array && out instanceof Float32Array) {
-    gemmWasmStrided(C, M, C, alpha, Float32Array.from(d), 0, C, 1, f, 0, M, 1, 0, out, 0, M, 1);
+    const d32 = (diff32 = scratch32(diff32, C * C));
+    for (let i = 0; i < C * C; i++) d32[i] = d[i]!;
+    gemmWasmStrided(C, M, C, alpha, d32, 0, C, 1, f, 0, M, 1, 0, out, 0, M, 1);
   } else {
     gemmStrided(C, M, C, alpha, d, 0, C, 1, f, 0, M, 1, 0, out, 0, M, 1);
   }

@@ -44,9 +44,12 @@ export interface FeatureNet {
   readonly preprocessing: Preprocessing;
   /** Names of the layers that can be tapped, in network order. */
   readonly layerNames: readonly string[];
-  /** Run x [1, 3, H, W] up to the deepest tap; returns the activations at `taps` by name. */
+  /**
+   * Run x [1, 3, H, W] up to the deepest tap; returns the activations at `taps` by name. They may
+   * live in buffers the network reuses, so they are valid until the next forward.
+   */
   forward(x: Tensor, taps: readonly string[]): Map<string, Tensor>;
-  /** dL/dx [1, 3, H, W] from the gradients at the taps of the last forward. */
+  /** dL/dx [1, 3, H, W] from the gradients at the taps of the last forward (valid until the next backward). */
   backward(tapGradients: ReadonlyMap<string, Tensor>): Tensor;
 }
 

@@ -41,6 +41,30 @@ describe('randomVgg', () => {
     );
   });
 
+  it('reuses its activation and gradient buffers when the shapes repeat, and gives the same values', () => {
+    const net = randomVgg({ widths: [4, 5, 6], seed: 1 });
+    const rng = new Rng(5);
+    const x = rng.fillUniform(zeros([1, 3, 13, 9], 'float32'), 0, 1);
+    const dTap = rng.fillUniform(zeros([1, 6, 3, 2], 'float32'), -1, 1);
+    const run = () => {
+      const y = net.forward(x, ['relu3']).get('relu3')!;
+      const values = Array.from(y.data);
+      const dx = net.backward(new Map([['relu3', dTap]]));
+      return { y, values, dx, grad: Array.from(dx.data) };
+    };
+    const first = run();
+    const second = run();
+    expect(second.y).to.equal(first.y);
+    expect(second.dx).to.equal(first.dx);
+    expect(second.values).to.deep.equal(first.values);
+    expect(second.grad).to.deep.equal(first.grad);
+    expect(first.grad.some((g) => g !== 0)).to.equal(true);
+    // A new image size gets new buffers of the new shape.
+    const bigger = net.forward(zeros([1, 3, 17, 9], 'float32'), ['relu3']).get('relu3')!;
+    expect(bigger).to.not.equal(first.y);
+    expect(bigger.shape).to.deep.equal([1, 6, 4, 2]);
+  });
+
   it('throws when backward is called before forward', () => {
     expect(() => randomVgg().backward(new Map())).to.throw(/before forward/);
   });

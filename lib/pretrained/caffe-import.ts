@@ -14,7 +14,9 @@ import {
   type Param,
 } from '../core/index.js';
 import { Linear, ReLU } from '../mlp/index.js';
-import { parseCaffeModel, parsePrototxt, mergeCaffeWeights } from '../style/formats/index.js';
+// The format modules themselves, not their barrel, which also re-exports the Node-only readers.
+import { parseCaffeModel, mergeCaffeWeights } from '../style/formats/caffe.js';
+import { parsePrototxt } from '../style/formats/prototxt.js';
 import type { CaffeBlob, CaffeLayer, CaffeNet } from '../style/formats/index.js';
 import { BatchNorm2d, ChannelScale, setCaffeBatchNormStats } from './batch-norm.js';
 import { Concat } from './concat.js';

@@ -2,7 +2,7 @@
 // with the numbers of BVLC caffe.proto: NetParameter layer = 100 (V2) or layers = 2 (V1);
 // LayerParameter name 1, type 2, blobs 7; V1LayerParameter name 4, type 5 (enum), blobs 6;
 // BlobProto shape 7 (BlobShape dim 1), legacy num/channels/height/width 1–4, data 5 (packed).
-import { ProtoWriter } from '../style/formats/index.js';
+import { ProtoWriter } from '../style/formats/protobuf.js'; // not the barrel: it re-exports Node-only readers
 
 /** One layer's stored weights. */
 export interface CaffeLayerWeights {

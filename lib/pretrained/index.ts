@@ -1,6 +1,8 @@
 // nnzero/pretrained: the layers real pretrained networks need beyond chapter 4 (LRN, Concat,
-// Dropout, batch normalization, Caffe's Scale, element-wise sum) and the Graph container that
-// joins them into inception and residual blocks.
+// Dropout, batch normalization, Caffe's Scale, element-wise sum), the Graph container that joins
+// them into inception and residual blocks, the Caffe and ONNX importers, DeepDream, open_nsfw and
+// GoogLeNet for style transfer. index.browser.ts is this list without the Node-only file readers
+// (files.ts, googlenet-cli.ts, listed last); cli.ts (the commands) is not exported.
 export {
   type LrnOptions,
   type LrnLayerOptions,
@@ -65,10 +67,20 @@ export {
 } from './dream.js';
 export { NSFW_MEAN, resizePillowBilinear, nsfwPreprocess, nsfwScore } from './nsfw.js';
 export { cnnKit } from './cnn-kit.js';
-export { loadCaffe, loadOnnx } from './files.js';
 export { type CaffeLayerWeights, encodeCaffeModel } from './caffe-writer.js';
+export { type GraphFeatureNetOptions, GraphFeatureNet } from './graph-feature-net.js';
 export {
   GOOGLENET_CONTENT_LAYERS,
   GOOGLENET_STYLE_LAYERS,
+  GOOGLENET_STYLE_WEIGHT,
   GOOGLENET_DREAM_LAYER,
+  GOOGLENET_PREPROCESSING,
+  GOOGLENET_ONNX_NAMES,
+  GOOGLENET_DEFAULTS,
+  googlenetFeatureNet,
+  hasGooglenetLayers,
+  importUntil,
 } from './googlenet.js';
+// Node only: read weight files from paths.
+export { loadCaffe, loadOnnx } from './files.js';
+export { loadCaffeForTaps, loadGooglenet, googlenetNetwork } from './googlenet-cli.js';

@@ -16,7 +16,7 @@ import {
   type Tensor,
 } from '../core/index.js';
 import { Linear, ReLU } from '../mlp/index.js';
-import { parseOnnxModel } from '../style/formats/index.js';
+import { parseOnnxModel } from '../style/formats/onnx.js'; // not the barrel: it re-exports Node-only readers
 import type { OnnxAttribute, OnnxModel, OnnxNode, OnnxTensor } from '../style/formats/index.js';
 import { AddConstant } from './add-constant.js';
 import { BatchNorm2d } from './batch-norm.js';

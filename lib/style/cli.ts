@@ -1,12 +1,14 @@
 // The logic of the `nnzero-style` command (Node only): options users of neural-style expect,
 // checks that protect the inputs, an estimate before a long run, a progress bar, intermediate
-// saves, and one JSON line at the end. bin/nnzero-style.ts only calls `runCli`.
+// saves, and one JSON line at the end. bin/nnzero-style.ts only calls `runCli`, handing it the
+// networks of later chapters (`CliNetwork`: an imported GoogLeNet), which this chapter only knows
+// through its FeatureNet interface.
 import { existsSync, realpathSync } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { Progress, Rng, readImage, writePng, type Tensor32 } from '../core/index.js';
-import { randomVgg, type Pooling, type SequentialFeatureNet } from './feature-net.js';
+import { SequentialFeatureNet, randomVgg, type Pooling } from './feature-net.js';
 import {
   blendedStyleImage,
   clip01,
@@ -20,6 +22,7 @@ import type { LossNormalization, StyleStatistic } from './losses.js';
 import {
   StyleTransferLoss,
   optimizeImage,
+  type FeatureNet,
   type LayerWeight,
   type StyleLossOptions,
   type TransferResult,
@@ -45,6 +48,56 @@ export interface CliIO {
   progress?: 'auto' | 'silent';
 }
 
+/** The weight files named on the command line. */
+export interface NetworkFiles {
+  /** --weights (undefined: none given). */
+  readonly weights: string | undefined;
+  /** --proto, the deploy.prototxt of a Caffe weights file (undefined: none given). */
+  readonly proto: string | undefined;
+}
+
+/** The loss settings a network's own recipe uses; command-line flags override each of them. */
+export interface NetworkDefaults {
+  /** In the --content-layers syntax, name[:weight],… */
+  readonly contentLayers: string;
+  /** In the --style-layers syntax (weights default to equal shares). */
+  readonly styleLayers: string;
+  readonly styleWeight: number;
+  readonly tvWeight: number;
+  readonly statistic: StyleStatistic;
+  readonly normalize: LossNormalization;
+}
+
+/** A loaded network and how the estimate line names it. */
+export interface LoadedNetwork {
+  readonly net: FeatureNet;
+  /** E.g. `GoogLeNet (Caffe) from bvlc_googlenet.caffemodel`. */
+  readonly label: string;
+}
+
+/**
+ * A network the command can use besides its own random and VGG-19 nets, chosen by the weight
+ * files (e.g. chapter 6's imported GoogLeNet); passed to `runCli` by bin/nnzero-style.ts.
+ */
+export interface CliNetwork {
+  /** Short name for --help and messages, e.g. `GoogLeNet`. */
+  readonly name: string;
+  /** One line for --help: which files select this network. */
+  readonly help: string;
+  /** The loss settings of this network's recipe. */
+  readonly defaults: NetworkDefaults;
+  /** True when this network reads these files. */
+  accepts(files: NetworkFiles): boolean;
+  /** Load the network; `taps` are the layers the run reads (unknown ones: an error listing the rest). */
+  load(files: NetworkFiles, taps: readonly string[]): LoadedNetwork;
+}
+
+/** Options of `runCli` beyond the arguments. */
+export interface RunCliOptions {
+  /** Networks chosen by their weight files, tried in order before VGG-19 (default none). */
+  networks?: readonly CliNetwork[];
+}
+
 /** Everything the CLI parsed, with defaults filled in for the chosen weights. */
 export interface CliOptions {
   content: string;
@@ -66,33 +119,37 @@ export interface CliOptions {
   saveEvery: number;
   seed: number;
   originalColors: boolean;
-  pooling: Pooling;
+  /** Pooling of the networks built here (undefined: an imported network keeps its own). */
+  pooling: Pooling | undefined;
   statistic: StyleStatistic;
   normalize: LossNormalization;
   weights: string | undefined;
+  proto: string | undefined;
+  /** Which network runs: `random`, `VGG-19`, or a `CliNetwork`'s name. */
+  network: string;
   force: boolean;
   octaves: number;
 }
 
 // Defaults that depend on the weights: the experiment's recipe for the random net (centred
 // statistics normalized per layer, max pooling), the paper's for pretrained VGG-19.
-const RANDOM_DEFAULTS = {
+const RANDOM_DEFAULTS: NetworkDefaults & { pooling: Pooling } = {
   contentLayers: 'relu3',
   styleLayers: 'relu1,relu2,relu3,relu4,relu5',
   styleWeight: 30,
   tvWeight: 10,
-  pooling: 'max' as Pooling,
-  statistic: 'centred' as StyleStatistic,
-  normalize: 'target' as LossNormalization,
+  pooling: 'max',
+  statistic: 'centred',
+  normalize: 'target',
 };
-const VGG_DEFAULTS = {
+const VGG_DEFAULTS: NetworkDefaults & { pooling: Pooling } = {
   contentLayers: 'relu4_2',
   styleLayers: 'relu1_1,relu2_1,relu3_1,relu4_1,relu5_1',
   styleWeight: 1e3,
   tvWeight: 0,
-  pooling: 'avg' as Pooling,
-  statistic: 'gram' as StyleStatistic,
-  normalize: 'paper' as LossNormalization,
+  pooling: 'avg',
+  statistic: 'gram',
+  normalize: 'paper',
 };
 
 /** Longest side above which a run needs --force (cost grows with the square of the size). */
@@ -123,12 +180,33 @@ export function parseLayers(spec: string, equal: boolean): LayerWeight[] {
   });
 }
 
-function program(): Command {
+// "30 random, 1e3 VGG-19, 1e4 GoogLeNet": one default per network, for the help text.
+function defaultsText(
+  networks: readonly CliNetwork[],
+  show: (d: NetworkDefaults) => string,
+  separator = ', ',
+): string {
+  const all: [string, NetworkDefaults][] = [
+    ['random', RANDOM_DEFAULTS],
+    ['VGG-19', VGG_DEFAULTS],
+    ...networks.map((n): [string, NetworkDefaults] => [n.name, n.defaults]),
+  ];
+  return `default ${all.map(([name, d]) => `${show(d)} ${name}`).join(separator)}`;
+}
+const numberText = (n: number): string =>
+  Math.abs(n) >= 1000 ? n.toExponential().replace('e+', 'e') : String(n);
+
+function program(networks: readonly CliNetwork[] = []): Command {
+  const by = (show: (d: NetworkDefaults) => string, separator?: string): string =>
+    defaultsText(networks, show, separator);
   return new Command('nnzero-style')
     .description(
       'Neural style transfer (Gatys, Ecker & Bethge 2016) on nnzero’s own kernels. Without --weights it uses a ' +
-        'seeded random VGG-like network (nothing to download); with --weights, pretrained VGG-19.',
+        'seeded random VGG-like network (nothing to download); with --weights, the pretrained network that file ' +
+        'holds. The content and style images can also be given as arguments: CONTENT STYLE….',
     )
+    .argument('[content]', 'content image (instead of --content)')
+    .argument('[style...]', 'style image(s) (instead of --style)')
     .option('-c, --content <path>', 'content image (PNG or JPEG)', bundledImage('chelsea.png'))
     .option('-s, --style <paths...>', 'style image(s)', [bundledImage('starry_night.png')])
     .option('--style-blend-weights <weights...>', 'weights of several style images (default equal)')
@@ -143,18 +221,21 @@ function program(): Command {
     .option('--content-weight <w>', 'α, weight of the content loss', number('content weight'), 1)
     .option(
       '--style-weight <w>',
-      'β, weight of the style loss (default 30 random, 1e3 VGG-19)',
+      `β, weight of the style loss (${by((d) => numberText(d.styleWeight))})`,
       number('style weight'),
     )
     .option(
       '--tv-weight <w>',
-      'weight of total variation (default 10 random, 0 VGG-19)',
+      `weight of total variation (${by((d) => numberText(d.tvWeight))})`,
       number('tv weight'),
     )
-    .option('--content-layers <list>', 'content layers, name[:weight],… (default relu3 | relu4_2)')
+    .option(
+      '--content-layers <list>',
+      `content layers, name[:weight],… (${by((d) => d.contentLayers, ' | ')})`,
+    )
     .option(
       '--style-layers <list>',
-      'style layers, name[:weight],… (default relu1…relu5 | relu1_1…relu5_1)',
+      `style layers, name[:weight],… (${by((d) => d.styleLayers, ' | ')})`,
     )
     .option(
       '--init <kind>',
@@ -189,24 +270,29 @@ function program(): Command {
     .addOption(
       new Option(
         '--pooling <kind>',
-        'pooling between blocks (default max random, avg VGG-19)',
+        'pooling between blocks of the random and VGG-19 nets (default max random, avg VGG-19)',
       ).choices(['max', 'avg']),
     )
     .addOption(
-      new Option(
-        '--statistic <kind>',
-        'style statistic (default centred random, gram VGG-19)',
-      ).choices(['gram', 'centred']),
+      new Option('--statistic <kind>', `style statistic (${by((d) => d.statistic)})`).choices([
+        'gram',
+        'centred',
+      ]),
     )
     .addOption(
-      new Option(
-        '--normalize <kind>',
-        'loss scaling (default target random, paper VGG-19)',
-      ).choices(['paper', 'target']),
+      new Option('--normalize <kind>', `loss scaling (${by((d) => d.normalize)})`).choices([
+        'paper',
+        'target',
+      ]),
     )
     .option(
       '--weights <path>',
-      'pretrained VGG-19: .caffemodel (Caffe) or .safetensors (PyTorch state dict)',
+      'pretrained weights, which choose the network: VGG-19 as .caffemodel (Caffe) or .safetensors (PyTorch state dict)' +
+        networks.map((n) => `; ${n.help}`).join(''),
+    )
+    .option(
+      '--proto <path>',
+      'the deploy.prototxt of a Caffe --weights file, to import the whole network as a graph',
     )
     .option('--force', `allow a size above ${MAX_SIZE} px`, false)
     .option(
@@ -218,15 +304,65 @@ function program(): Command {
     .exitOverride();
 }
 
-/** Parse command-line arguments (without `node script`) into options with defaults filled in. */
-export function parseArgs(argv: readonly string[]): CliOptions {
-  const cmd = program();
+// The network the files select: none given → random; a CliNetwork that accepts them; else VGG-19.
+function chooseNetwork(
+  files: NetworkFiles,
+  networks: readonly CliNetwork[],
+): { name: string; defaults: NetworkDefaults; pooling?: Pooling; network?: CliNetwork } {
+  if (files.weights === undefined) {
+    if (files.proto !== undefined) {
+      throw new InvalidArgumentError(
+        `--proto ${files.proto} needs --weights (the weights it describes)`,
+      );
+    }
+    return { name: 'random', defaults: RANDOM_DEFAULTS, pooling: RANDOM_DEFAULTS.pooling };
+  }
+  const network = networks.find((n) => n.accepts(files));
+  if (network !== undefined) return { name: network.name, defaults: network.defaults, network };
+  if (files.proto !== undefined) {
+    const known = networks.map((n) => `${n.name}: ${n.help}`).join('; ');
+    throw new InvalidArgumentError(
+      `no network here reads --weights ${files.weights} with --proto ${files.proto}` +
+        (known === '' ? ' (VGG-19 needs no prototxt)' : ` (${known})`),
+    );
+  }
+  return { name: 'VGG-19', defaults: VGG_DEFAULTS, pooling: VGG_DEFAULTS.pooling };
+}
+
+function parse(
+  argv: readonly string[],
+  networks: readonly CliNetwork[],
+): { options: CliOptions; network: CliNetwork | undefined } {
+  const cmd = program(networks);
   cmd.configureOutput({ writeOut: () => undefined, writeErr: () => undefined });
   cmd.parse([...argv], { from: 'user' });
   const o = cmd.opts();
-  const d = o['weights'] === undefined ? RANDOM_DEFAULTS : VGG_DEFAULTS;
+  // Images given as arguments stand for --content and --style; both at once is ambiguous.
+  const [content, styles] = cmd.processedArgs as [string | undefined, string[]];
+  for (const [what, value] of [
+    ['content', content],
+    ['style', styles.length > 0 ? styles : undefined],
+  ] as const) {
+    if (value === undefined) continue;
+    if (cmd.getOptionValueSource(what) === 'cli') {
+      throw new InvalidArgumentError(`${what} image given twice: as an argument and as --${what}`);
+    }
+    o[what] = value;
+  }
+  const files: NetworkFiles = {
+    weights: o['weights'] as string | undefined,
+    proto: o['proto'] as string | undefined,
+  };
+  const chosen = chooseNetwork(files, networks);
+  const d = chosen.defaults;
+  const pooling = o['pooling'] as Pooling | undefined;
+  if (pooling !== undefined && chosen.pooling === undefined) {
+    throw new InvalidArgumentError(
+      `--pooling applies to the random and VGG-19 nets; ${chosen.name} keeps the pooling of its file`,
+    );
+  }
   const blend = o['styleBlendWeights'] as string[] | undefined;
-  return {
+  const options: CliOptions = {
     content: o['content'] as string,
     style: o['style'] as string[],
     styleBlendWeights: blend?.map(number('style blend weight', (n) => n >= 0)),
@@ -249,18 +385,32 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     saveEvery: o['saveEvery'] as number,
     seed: o['seed'] as number,
     originalColors: o['originalColors'] as boolean,
-    pooling: (o['pooling'] as Pooling | undefined) ?? d.pooling,
+    pooling: pooling ?? chosen.pooling,
     statistic: (o['statistic'] as StyleStatistic | undefined) ?? d.statistic,
     normalize: (o['normalize'] as LossNormalization | undefined) ?? d.normalize,
-    weights: o['weights'] as string | undefined,
+    weights: files.weights,
+    proto: files.proto,
+    network: chosen.name,
     force: o['force'] as boolean,
     octaves: o['octaves'] as number,
   };
+  return { options, network: chosen.network };
 }
 
-/** The help text of the command. */
-export function helpText(): string {
-  return program().helpInformation();
+/**
+ * Parse command-line arguments (without `node script`) into options with defaults filled in for
+ * the network the weight files select (`networks`: as for `runCli`).
+ */
+export function parseArgs(
+  argv: readonly string[],
+  networks: readonly CliNetwork[] = [],
+): CliOptions {
+  return parse(argv, networks).options;
+}
+
+/** The help text of the command (with the defaults of `networks` too). */
+export function helpText(networks: readonly CliNetwork[] = []): string {
+  return program(networks).helpInformation();
 }
 
 function samePath(a: string, b: string): boolean {
@@ -269,7 +419,7 @@ function samePath(a: string, b: string): boolean {
 }
 
 function checkPaths(o: CliOptions): void {
-  const inputs = [o.content, ...o.style, ...(o.weights ? [o.weights] : [])];
+  const inputs = [o.content, ...o.style, ...[o.weights, o.proto].filter((p) => p !== undefined)];
   if (!['content', 'noise', 'mixed'].includes(o.init)) inputs.push(o.init);
   const outputs = [o.output];
   const base = o.output.replace(/\.png$/i, '');
@@ -300,19 +450,23 @@ function checkPaths(o: CliOptions): void {
   }
 }
 
-/** Run the command: returns the process exit code (0 success, 1 error, with the reason on err). */
+/**
+ * Run the command: returns the process exit code (0 success, 1 error, with the reason on err).
+ * `networks` adds networks chosen by their weight files (bin/nnzero-style.ts adds GoogLeNet).
+ */
 export function runCli(
   argv: readonly string[],
   io: CliIO = { out: console.log, err: (l) => process.stderr.write(l + '\n') },
+  { networks = [] }: RunCliOptions = {},
 ): number {
   if (argv.includes('--help') || argv.includes('-h')) {
-    io.out(helpText());
+    io.out(helpText(networks));
     return 0;
   }
   try {
-    const o = parseArgs(argv);
+    const { options: o, network } = parse(argv, networks);
     checkPaths(o);
-    const result = run(o, io);
+    const result = run(o, io, network);
     io.out(JSON.stringify(result));
     return 0;
   } catch (e) {
@@ -331,7 +485,7 @@ export interface CliResult {
   finalLoss: number;
 }
 
-function run(o: CliOptions, io: CliIO): CliResult {
+function run(o: CliOptions, io: CliIO, network: CliNetwork | undefined): CliResult {
   const start = performance.now();
   const contentFile = readImage(o.content, { channels: 3 });
   const styleFiles = o.style.map((path) => readImage(path, { channels: 3 }));
@@ -352,23 +506,23 @@ function run(o: CliOptions, io: CliIO): CliResult {
         ? (o.init as InitKind)
         : resizeImage(readImage(o.init, { channels: 3 }), H, W);
   const taps = [...o.contentLayers, ...o.styleLayers].map((l) => l.layer);
-  const net: SequentialFeatureNet =
-    o.weights === undefined
-      ? randomVgg({ seed: o.seed, pooling: o.pooling })
-      : loadVgg19(o.weights, { pooling: o.pooling, upTo: deepest(taps) });
+  const { net, label }: LoadedNetwork =
+    network !== undefined
+      ? network.load({ weights: o.weights, proto: o.proto }, taps)
+      : o.weights === undefined
+        ? {
+            net: randomVgg({ seed: o.seed, pooling: o.pooling ?? 'max' }),
+            label: `random VGG-like net (seed ${o.seed})`,
+          }
+        : {
+            net: loadVgg19(o.weights, { pooling: o.pooling ?? 'avg', upTo: deepest(taps) }),
+            label: `VGG-19 from ${o.weights}`,
+          };
   for (const t of taps) {
     if (!net.layerNames.includes(t))
       throw new Error(`unknown layer '${t}'; this network has: ${net.layerNames.join(', ')}`);
   }
 
-  // Estimate before the long part: memory from the sizes, time from the targets' forward passes.
-  const cost = net.cost(H, W, taps);
-  let gramMacs = 0;
-  for (const { layer } of o.styleLayers) {
-    const [C, M] = cost.tapSizes.get(layer)!;
-    gramMacs += 2 * C * C * M; // Gram product and its backward (G − A) F
-  }
-  const evalFlops = 2 * (2 * cost.macs + gramMacs);
   const lossOptions: StyleLossOptions = {
     contentLayers: o.contentLayers,
     styleLayers: o.styleLayers,
@@ -378,13 +532,6 @@ function run(o: CliOptions, io: CliIO): CliResult {
     statistic: o.statistic,
     normalize: o.normalize,
   };
-  const t0 = performance.now();
-  const loss = new StyleTransferLoss(net, content, styles, lossOptions);
-  const targetFlops = styles.reduce((s, st) => {
-    const [, h, w] = st.image.shape as [number, number, number];
-    return s + 2 * net.cost(h, w, taps).macs;
-  }, 2 * cost.macs);
-  const rate = targetFlops / Math.max(1e-3, (performance.now() - t0) / 1000);
   // Coarse-to-fine: octave k of n runs at size / 2^(n−1−k), costing 4^−(n−1−k) of the last one.
   const sizes = Array.from({ length: o.octaves }, (_, k) =>
     Math.round(o.size / 2 ** (o.octaves - 1 - k)),
@@ -393,14 +540,13 @@ function run(o: CliOptions, io: CliIO): CliResult {
   const evals = Math.ceil(
     scale * (o.optimizer === 'lbfgs' ? 1.1 * o.iterations : o.iterations + 1),
   );
-  const n = 3 * H * W;
-  const bytes =
-    cost.activations * 4 * 3 + (o.optimizer === 'lbfgs' ? 2 * o.history * n * 8 : 3 * n * 8);
+  // Estimate before the long part, from the time the targets' forward passes take.
+  const t0 = performance.now();
+  const loss = new StyleTransferLoss(net, content, styles, lossOptions);
+  const seconds = Math.max(1e-3, (performance.now() - t0) / 1000);
   io.err(
-    `nnzero-style: ${W}×${H} px, ${o.weights ? `VGG-19 from ${o.weights}` : `random VGG-like net (seed ${o.seed})`}, ` +
-      `${o.optimizer} × ${o.iterations}; ${(evalFlops / 1e9).toFixed(2)} GFLOP per evaluation, ` +
-      `≈ ${evals} evaluations ≈ ${((evals * evalFlops) / rate).toFixed(0)} s at the measured ${(rate / 1e9).toFixed(1)} GFLOP/s; ` +
-      `memory ≈ ${(bytes / 2 ** 20).toFixed(0)} MiB`,
+    `nnzero-style: ${W}×${H} px, ${label}, ${o.optimizer} × ${o.iterations}; ` +
+      estimate(net, { H, W, taps, styles, seconds, evals, options: o }),
   );
 
   const progress = new Progress(o.iterations * o.octaves, {
@@ -448,6 +594,49 @@ function run(o: CliOptions, io: CliIO): CliResult {
     initialLoss: r.initialLoss,
     finalLoss: r.finalLoss,
   };
+}
+
+interface EstimateInputs {
+  readonly H: number;
+  readonly W: number;
+  readonly taps: readonly string[];
+  readonly styles: readonly { readonly image: Tensor32 }[];
+  /** Time of the targets' forward passes (content and each style image). */
+  readonly seconds: number;
+  readonly evals: number;
+  readonly options: CliOptions;
+}
+
+// The estimate line: GFLOP, time and memory from a chain's sizes; for a network without a cost
+// model (an imported graph), time only: an evaluation is one forward and one backward pass at the
+// content's size, about two forward passes' worth of the targets' measured pixels per second.
+function estimate(net: FeatureNet, e: EstimateInputs): string {
+  const { H, W, taps, styles, seconds, evals, options: o } = e;
+  const pixels = (image: Tensor32): number => image.shape[1]! * image.shape[2]!;
+  if (!(net instanceof SequentialFeatureNet)) {
+    const perSecond = styles.reduce((s, st) => s + pixels(st.image), H * W) / seconds;
+    return `≈ ${evals} evaluations ≈ ${((evals * 2 * H * W) / perSecond).toFixed(0)} s (each ≈ 2 forward passes, as timed on the targets)`;
+  }
+  const cost = net.cost(H, W, taps);
+  let gramMacs = 0;
+  for (const { layer } of o.styleLayers) {
+    const [C, M] = cost.tapSizes.get(layer)!;
+    gramMacs += 2 * C * C * M; // Gram product and its backward (G − A) F
+  }
+  const evalFlops = 2 * (2 * cost.macs + gramMacs);
+  const targetFlops = styles.reduce((s, st) => {
+    const [, h, w] = st.image.shape as [number, number, number];
+    return s + 2 * net.cost(h, w, taps).macs;
+  }, 2 * cost.macs);
+  const rate = targetFlops / seconds;
+  const n = 3 * H * W;
+  const bytes =
+    cost.activations * 4 * 3 + (o.optimizer === 'lbfgs' ? 2 * o.history * n * 8 : 3 * n * 8);
+  return (
+    `${(evalFlops / 1e9).toFixed(2)} GFLOP per evaluation, ` +
+    `≈ ${evals} evaluations ≈ ${((evals * evalFlops) / rate).toFixed(0)} s at the measured ${(rate / 1e9).toFixed(1)} GFLOP/s; ` +
+    `memory ≈ ${(bytes / 2 ** 20).toFixed(0)} MiB`
+  );
 }
 
 // The deepest VGG-19 layer among the taps, so loading stops there (relu5_1 needs conv5_1, not 5_4).

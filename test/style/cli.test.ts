@@ -97,6 +97,21 @@ describe('nnzero-style CLI', () => {
     expect(o.styleLayers.map((l) => l.weight)).to.deep.equal([0.2, 0.2, 0.2, 0.2, 0.2]);
   });
 
+  it('takes the content and style images as arguments too, but not twice', () => {
+    expect(parseArgs(['a.png', 'b.png', 'c.png'])).to.deep.equal(
+      parseArgs(['-c', 'a.png', '-s', 'b.png', 'c.png']),
+    );
+    expect(() => parseArgs(['a.png', '--content', 'b.png'])).to.throw(/content image given twice/);
+    expect(() => parseArgs(['a.png', 'b.png', '-s', 'c.png'])).to.throw(/style image given twice/);
+  });
+
+  it('refuses --proto without a network that reads it', () => {
+    expect(() => parseArgs(['--proto', 'deploy.prototxt'])).to.throw(/needs --weights/);
+    expect(() => parseArgs(['--weights', 'w.caffemodel', '--proto', 'deploy.prototxt'])).to.throw(
+      /no network here reads --weights w\.caffemodel with --proto deploy\.prototxt/,
+    );
+  });
+
   it('stylizes a small image end to end and ends with one JSON line', () => {
     const output = join(dir, 'out.png');
     const r = cli(['--size', '32', '--iterations', '3', '--output', output, '--save-every', '2']);

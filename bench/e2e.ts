@@ -194,7 +194,7 @@ function gcFunction(): () => void {
  * Sample the heap over `samples` style-transfer iterations on `threads`, after a warm-up that
  * fills L-BFGS's history (its curvature pairs are new arrays until the history is full; after
  * that each new pair replaces the oldest). After each iteration: memoryUsage() (what the
- * iteration added since the last GC), then a forced GC, then memoryUsage() again (what stays).
+ * iteration added since the last GC), then forced GCs, then memoryUsage() again (what stays).
  * Collections V8 starts by itself during the iterations are counted: with no allocation in
  * steady state there would be none. Emits `style.heap@size`.
  */
@@ -224,6 +224,9 @@ export async function benchStyleHeap(
         addedBuffers.push(now.arrayBuffers - base.arrayBuffers);
       }
       if (iteration >= warmup) {
+        // A second GC: the first leaves some array-buffer storage to be freed behind it (measured:
+        // after one, arrayBuffers wandered by ±10 MB between iterations; after two, by < 0.1 MB).
+        gc();
         gc();
         base = process.memoryUsage();
         since = performance.now();
@@ -269,14 +272,17 @@ export async function benchStyleHeap(
       samples: retainedHeap.length,
       heapUsed: byteSeries(retainedHeap),
       arrayBuffers: byteSeries(retainedBuffers),
-      allocatedPerIteration: { heapUsed: median(addedHeap), arrayBuffers: median(addedBuffers) },
+      growthPerIteration: {
+        heapUsed: Math.max(...addedHeap),
+        arrayBuffers: Math.max(...addedBuffers),
+      },
       collections,
     },
     note:
       `bytes after a forced GC at the end of each of ${retainedHeap.length} L-BFGS iterations ` +
       `(history ${o.historySize}, after ${warmup} warm-up iterations that fill it); slope in bytes per iteration; ` +
-      'allocatedPerIteration = median growth within one iteration before its GC; ' +
-      'collections = GCs V8 started by itself during those iterations',
+      'growthPerIteration = largest growth within one iteration before its GC (a lower bound of what it allocates); ' +
+      'collections = GCs V8 started by itself during those iterations (0 = allocates less than the young generation holds)',
   });
 }
 
@@ -340,7 +346,8 @@ export async function benchMnistEpoch(o: {
       iterations: perBatch.length,
       note:
         `extrapolated: median of ${perBatch.length} timed batches (after ${o.warmup} warm-up) × ` +
-        `${epochImages}/${batchSize} batches per epoch; training steps only, no evaluation`,
+        `${epochImages}/${batchSize} batches per epoch; training steps only, no evaluation; ` +
+        'threads = GEMM pool size (products under 128³ multiply-adds stay on one thread)',
     });
   }
 }

@@ -10,7 +10,7 @@ export interface ByteSeries {
   slope: number;
 }
 
-/** What the heap did over a run of style-transfer iterations (see e2e.ts, `measureHeap`). */
+/** What the heap did over a run of style-transfer iterations (see e2e.ts, `benchStyleHeap`). */
 export interface HeapReport {
   /** Samples taken, one after each iteration. */
   samples: number;
@@ -18,9 +18,15 @@ export interface HeapReport {
   heapUsed: ByteSeries;
   /** process.memoryUsage().arrayBuffers (typed-array storage) after a forced GC, per iteration. */
   arrayBuffers: ByteSeries;
-  /** Median growth within one iteration, before its GC: what the iteration allocated and kept alive until then. */
-  allocatedPerIteration: { heapUsed: number; arrayBuffers: number };
-  /** Garbage collections V8 started by itself during the sampled iterations (the forced ones not counted). */
+  /**
+   * Largest growth within one iteration, from the forced GC before it to its end: a lower bound
+   * of what one iteration allocates (a collection V8 starts during it frees part of that).
+   */
+  growthPerIteration: { heapUsed: number; arrayBuffers: number };
+  /**
+   * Garbage collections V8 started by itself during the sampled iterations (the forced ones not
+   * counted). None over many iterations means they allocate less than the young generation holds.
+   */
   collections: number;
 }
 
@@ -153,13 +159,13 @@ export function validateRecords(data: unknown): BenchRecord[] {
         throw new Error(`${name}: heap.samples must be an integer ≥ 1`);
       checkSeries(heap['heapUsed'], `${name}: heap.heapUsed`);
       checkSeries(heap['arrayBuffers'], `${name}: heap.arrayBuffers`);
-      const a = heap['allocatedPerIteration'];
+      const a = heap['growthPerIteration'];
       if (
         !isObject(a) ||
         typeof a['heapUsed'] !== 'number' ||
         typeof a['arrayBuffers'] !== 'number'
       )
-        throw new Error(`${name}: heap.allocatedPerIteration must be {heapUsed, arrayBuffers}`);
+        throw new Error(`${name}: heap.growthPerIteration must be {heapUsed, arrayBuffers}`);
       if (!isCount(heap['collections']))
         throw new Error(`${name}: heap.collections must be a count`);
     }

@@ -123,8 +123,8 @@ export function e2eTable(records: readonly BenchRecord[]): string[] {
         `${name} ${mib(s.first)} → ${mib(s.last)} (max ${mib(s.max)}, slope ${kib(s.slope)}/iteration)`;
       lines.push(
         `${at}over ${h.samples} iterations after GC: ${series('heapUsed', h.heapUsed)}; ${series('arrayBuffers', h.arrayBuffers)}`,
-        `${' '.repeat(at.length)}allocated per iteration: heap ${mib(h.allocatedPerIteration.heapUsed)}, ` +
-          `array buffers ${mib(h.allocatedPerIteration.arrayBuffers)}; ${h.collections} collections by V8 itself`,
+        `${' '.repeat(at.length)}an iteration allocates at least: heap ${mib(h.growthPerIteration.heapUsed)}, ` +
+          `array buffers ${mib(h.growthPerIteration.arrayBuffers)}; ${h.collections} collections by V8 itself`,
       );
     }
   }

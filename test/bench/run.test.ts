@@ -53,7 +53,7 @@ describe('bench records', () => {
         samples: 3,
         heapUsed: byteSeries([10, 12, 11]),
         arrayBuffers: byteSeries([5, 5, 5]),
-        allocatedPerIteration: { heapUsed: 100, arrayBuffers: -4 },
+        growthPerIteration: { heapUsed: 100, arrayBuffers: -4 },
         collections: 0,
       },
     };

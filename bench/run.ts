@@ -1,340 +1,242 @@
-// `npm run bench`: conv2d (forward, backward to the input, backward to the weights) and GEMM,
-// nnzero beside @tensorflow/tfjs-backend-cpu and convnetjs, in one process, on the same shapes,
-// single thread, float32. Prints GFLOP/s and the ratio to tfjs-cpu; `--json FILE` writes records.
-// Each figure is the median of several runs after one warm-up run.
-import { createRequire } from 'node:module';
-import { writeFileSync } from 'node:fs';
-import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
-import { Rng, gemmStrided, zeros, type Tensor32 } from '../lib/core/index.js';
-import { gemmWasmStrided } from '../lib/core/gemm-wasm.js';
+// `npm run bench`: nnzero's kernels and end-to-end work, measured in one process beside its
+// peers. Kernels (kernels.ts): conv2d forward / backward-to-input / backward-to-weights on the
+// VGG-like shapes and square GEMM, for nnzero's plain TypeScript tier (1 thread) and WebAssembly
+// tier (1 and 2 threads through the GEMM pool) beside tfjs-cpu, tfjs-wasm and convnetjs.
+// End-to-end (e2e.ts): one VGG-19 style-transfer iteration at 256 px (1 and 2 threads), the heap
+// over 50 of them, and the chapter-4 CNN's MNIST epoch. Figures are medians after a warm-up.
+// Progress goes to stderr; the summary tables to stdout; `--json FILE` writes the records.
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { Rng, writeFileAtomic } from '../lib/core/index.js';
+import { setConvGemm } from '../lib/cnn/index.js';
+import { benchMnistEpoch, benchStyleHeap, benchStyleIteration, styleProblem } from './e2e.js';
 import {
-  conv2dBackwardInput,
-  conv2dBackwardWeights,
-  conv2dForward,
-  convGeometry,
-  setConvGemm,
-} from '../lib/cnn/index.js';
+  benchConv,
+  benchGemm,
+  calibrateTfjsFilter,
+  convShapeName,
+  type ConvShape,
+  type KernelBenchOptions,
+} from './kernels.js';
+import { initTfjsWasm } from './peers.js';
+import { validateRecords, type BenchRecord, type TimeBudget } from './records.js';
+import { e2eTable, kernelTable } from './table.js';
 
-/** One measurement (or a skipped one). */
-interface BenchRecord {
-  kernel: string;
-  shape: string;
-  impl: string;
-  threads: number;
-  gflops: number | null;
-  ms: number | null;
-  skipped?: string;
+/** Sizes and repetitions of one bench run (full, or --quick for a smoke run in seconds). */
+interface Plan {
+  convShapes: ConvShape[];
+  gemmSizes: number[];
+  budget: TimeBudget;
+  /** A small layer where tfjs-cpu's backward-to-weights rate is measured (see kernels.ts). */
+  filterCalibration: ConvShape;
+  /** Longest single tfjs-cpu backward-to-weights run the bench waits for. */
+  tfjsFilterBudgetMs: number;
+  styleSize: number;
+  styleWarmup: number;
+  styleIterations: number;
+  heapHistory: number;
+  heapSamples: number;
+  mnistWarmup: number;
+  mnistBatches: number;
 }
 
-// convnetjs is a CommonJS bundle without types; these are the few members the bench touches.
-interface ConvnetVol {
-  w: Float64Array;
-  dw: Float64Array;
-}
-interface ConvnetConvLayer {
-  forward(v: ConvnetVol, training: boolean): ConvnetVol;
-  backward(): void;
-  out_act: ConvnetVol;
-}
-interface Convnet {
-  Vol: new (sx: number, sy: number, depth: number, c?: number) => ConvnetVol;
-  ConvLayer: new (opt: Record<string, number>) => ConvnetConvLayer;
-}
-const convnetjs = createRequire(import.meta.url)('convnetjs') as Convnet;
+const FULL: Plan = {
+  // Issue 4's VGG-like shapes: 3×3, pad 1, batch 1.
+  convShapes: [
+    [3, 64, 224],
+    [64, 64, 112],
+    [128, 128, 56],
+    [256, 256, 28],
+    [512, 512, 14],
+  ],
+  gemmSizes: [256, 512, 1024],
+  budget: { budgetMs: 2500, minRuns: 3, maxRuns: 9 },
+  filterCalibration: [16, 16, 28],
+  tfjsFilterBudgetMs: 15000,
+  styleSize: 256,
+  styleWarmup: 2,
+  styleIterations: 5,
+  heapHistory: 10,
+  heapSamples: 50,
+  mnistWarmup: 5,
+  mnistBatches: 50,
+};
 
-const vggShapes: [number, number, number][] = [
-  [3, 64, 224],
-  [64, 64, 112],
-  [128, 128, 56],
-  [256, 256, 28],
-  [512, 512, 14],
-];
-const gemmSizes = [256, 512, 1024];
+// Tiny sizes: every code path runs, nothing is worth reading as a speed.
+const QUICK: Plan = {
+  convShapes: [
+    [3, 8, 16],
+    [8, 8, 8],
+  ],
+  gemmSizes: [32, 64],
+  budget: { budgetMs: 0, minRuns: 2, maxRuns: 2 },
+  filterCalibration: [4, 4, 8],
+  tfjsFilterBudgetMs: 15000,
+  styleSize: 32,
+  styleWarmup: 1,
+  styleIterations: 2,
+  heapHistory: 2,
+  heapSamples: 3,
+  mnistWarmup: 1,
+  mnistBatches: 2,
+};
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
+const GROUPS = ['conv', 'gemm', 'e2e', 'style', 'heap', 'mnist'] as const;
+
+interface CliOptions {
+  json?: string;
+  only?: string;
+  quick?: boolean;
+  threads: number[];
+  convnetjs: boolean;
+  tfjsWasm: boolean;
+  heapIterations?: number;
+  styleSize?: number;
 }
 
-// Median milliseconds of `run` after one warm-up call: at least minRuns runs, more (up to
-// maxRuns) while within budget.
-function time(run: () => void, budgetMs = 2500, maxRuns = 9, minRuns = 3): number {
-  run();
-  const times: number[] = [];
-  const start = performance.now();
-  while (
-    times.length < minRuns ||
-    (performance.now() - start < budgetMs && times.length < maxRuns)
-  ) {
-    const t0 = performance.now();
-    run();
-    times.push(performance.now() - t0);
+const positive = (what: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1)
+    throw new InvalidArgumentError(`${what} must be a positive integer, got '${v}'`);
+  return n;
+};
+
+const program = new Command()
+  .name('npm run bench --')
+  .description(
+    'Benchmark nnzero kernels and end-to-end work beside tfjs-cpu, tfjs-wasm and convnetjs.',
+  )
+  .option(
+    '--json <file>',
+    'also write the records (an array of {kernel, shape, impl, threads, gflops, ms, …})',
+  )
+  .option(
+    '--only <list>',
+    `run only these parts, comma-separated: ${GROUPS.join(', ')} (e2e = style, heap, mnist), or conv shapes like 128->128@56`,
+  )
+  .option(
+    '--quick',
+    'tiny sizes and few repetitions: a smoke run in seconds (numbers mean nothing)',
+  )
+  .addOption(
+    new Option(
+      '--threads <list>',
+      "thread counts for nnzero's WebAssembly tier (1 is always included)",
+    )
+      .default([1, 2], '1,2')
+      .argParser((v) => v.split(',').map(positive('--threads'))),
+  )
+  .option('--no-convnetjs', 'leave convnetjs out (it is slow on the large layers)')
+  .option('--no-tfjs-wasm', 'leave tfjs-backend-wasm out')
+  .addOption(
+    new Option(
+      '--heap-iterations <n>',
+      'style iterations sampled for the heap (default 50)',
+    ).argParser(positive('--heap-iterations')),
+  )
+  .addOption(
+    new Option(
+      '--style-size <px>',
+      'image size of the style-transfer figures (default 256)',
+    ).argParser(positive('--style-size')),
+  );
+program.parse();
+const opts = program.opts<CliOptions>();
+
+const plan: Plan = { ...(opts.quick ? QUICK : FULL) };
+if (opts.heapIterations !== undefined) plan.heapSamples = opts.heapIterations;
+if (opts.styleSize !== undefined) plan.styleSize = opts.styleSize;
+// Ratios are taken against one thread, so 1 is always measured.
+const threads = [...new Set([1, ...opts.threads])].sort((a, b) => a - b);
+
+// --only: groups, or single conv shapes (which imply no other group unless named).
+const wanted = new Set((opts.only ?? GROUPS.join(',')).split(',').map((s) => s.trim()));
+const shapeNames = new Set(FULL.convShapes.concat(QUICK.convShapes).map(convShapeName));
+for (const w of wanted) {
+  if (!(GROUPS as readonly string[]).includes(w) && !shapeNames.has(w)) {
+    program.error(
+      `--only: unknown part '${w}'; parts are ${GROUPS.join(', ')} or a conv shape (${[...shapeNames].join(', ')})`,
+    );
   }
-  return median(times);
 }
+const runs = (group: (typeof GROUPS)[number]): boolean =>
+  wanted.has(group) || (['style', 'heap', 'mnist'].includes(group) && wanted.has('e2e'));
+const convShapes = plan.convShapes.filter((s) => runs('conv') || wanted.has(convShapeName(s)));
 
 const records: BenchRecord[] = [];
-let printed = 0; // rows of the table already printed
-function record(kernel: string, shape: string, impl: string, flops: number, ms: number): void {
-  records.push({ kernel, shape, impl, threads: 1, gflops: flops / ms / 1e6, ms });
-}
-function skip(kernel: string, shape: string, impl: string, reason: string): void {
-  records.push({ kernel, shape, impl, threads: 1, gflops: null, ms: null, skipped: reason });
+function emit(r: BenchRecord): void {
+  records.push(r);
+  const what = r.skipped
+    ? `skipped: ${r.skipped}`
+    : r.gflops !== null
+      ? `${r.gflops.toFixed(3)} GFLOP/s, ${r.ms?.toFixed(2)} ms`
+      : r.ms !== null
+        ? `${(r.ms / 1000).toFixed(2)} s`
+        : 'heap sampled';
+  console.error(`${r.kernel} ${r.shape} ${r.impl} ×${r.threads}: ${what}`);
 }
 
-const argv = process.argv.slice(2);
-const jsonAt = argv.indexOf('--json');
-const jsonFile = jsonAt >= 0 ? argv[jsonAt + 1] : undefined;
-const only = argv.includes('--only') ? argv[argv.indexOf('--only') + 1] : undefined;
-const withConvnet = !argv.includes('--no-convnetjs');
-
-await tf.setBackend('cpu');
 const rng = new Rng(2024);
-
-// --- conv2d: 3×3, pad 1, stride 1, batch 1 ----------------------------------------------------
-// tfjs-cpu's backward-to-weights runs near 0.015 GFLOP/s (a minute per large layer): it is timed
-// once, on shapes whose estimated single run stays under this budget, and skipped elsewhere.
-const tfjsFilterBudgetMs = 15000;
-let tfjsFilterGflops = calibrateTfjsFilter();
-
-// Time tfjs-cpu's backward-to-weights (and ours) on a small layer, 16->16@28, to estimate how
-// long one run on each VGG-like shape would take. @returns tfjs-cpu's GFLOP/s there
-function calibrateTfjsFilter(): number {
-  setConvGemm('typescript');
-  const [C, F, S] = [16, 16, 28];
-  const shape = `${C}->${F}@${S}`;
-  const flops = 2 * F * S * S * C * 9;
-  const x = rng.fillNormal(zeros([1, C, S, S], 'float32'));
-  const dy = rng.fillNormal(zeros([1, F, S, S], 'float32'));
-  const dw = zeros([F, C, 3, 3], 'float32');
-  const geom = convGeometry(x.shape, dw.shape, { pad: 1 });
-  record(
-    'conv2d.backwardWeights',
-    shape,
-    'nnzero',
-    flops,
-    time(() => conv2dBackwardWeights(dw, null, dy, x, geom)),
+setConvGemm('wasm');
+const tfjsWasm =
+  opts.tfjsWasm && (convShapes.length > 0 || runs('gemm')) ? await initTfjsWasm(1) : null;
+if (tfjsWasm !== null) {
+  console.error(
+    `tfjs-backend-wasm: ${tfjsWasm.simd ? 'SIMD' : 'NO SIMD'}, ${tfjsWasm.threads} thread(s)` +
+      (tfjsWasm.multithreadSupported ? '' : ' (its multi-threaded build is browser-only)'),
   );
-  const tx = tf.randomNormal([1, S, S, C]) as tf.Tensor4D;
-  const tdy = tf.randomNormal([1, S, S, F]) as tf.Tensor4D;
-  const ms = time(
-    () => {
-      const r = tf.engine().runKernel(
-        'Conv2DBackpropFilter',
-        { x: tx, dy: tdy },
-        {
-          strides: 1,
-          pad: 'same',
-          dataFormat: 'NHWC',
-          filterShape: [3, 3, C, F],
-        },
-      ) as tf.Tensor;
-      r.dataSync();
-      r.dispose();
-    },
-    1000,
-    3,
-  );
-  record('conv2d.backwardWeights', shape, 'tfjs-cpu', flops, ms);
-  tx.dispose();
-  tdy.dispose();
-  return flops / ms / 1e6;
 }
+const k: KernelBenchOptions = {
+  threads,
+  budget: plan.budget,
+  tfjsWasm,
+  convnetjs: opts.convnetjs,
+  rng,
+  emit,
+};
 
-for (const [C, F, S] of vggShapes) {
-  const shape = `${C}->${F}@${S}`;
-  if (only !== undefined && only !== shape && only !== 'conv') continue;
-  const flops = 2 * F * S * S * C * 9;
-  const x = rng.fillNormal(zeros([1, C, S, S], 'float32'));
-  const w = rng.fillNormal(zeros([F, C, 3, 3], 'float32'), 0, 0.1);
-  const b = zeros([F], 'float32');
-  const geom = convGeometry(x.shape, w.shape, { pad: 1 });
-  const out: Tensor32 = zeros([1, F, S, S], 'float32');
-  const dy = rng.fillNormal(zeros([1, F, S, S], 'float32'));
-  const dx = zeros([1, C, S, S], 'float32');
-  const dw = zeros([F, C, 3, 3], 'float32');
-  // Plain TypeScript (the "nnzero" figures), then the WebAssembly SIMD tier, both one thread.
-  for (const [impl, tier] of [
-    ['nnzero', 'typescript'],
-    ['nnzero-wasm', 'wasm'],
-  ] as const) {
-    setConvGemm(tier);
-    record(
-      'conv2d.forward',
-      shape,
-      impl,
-      flops,
-      time(() => conv2dForward(out, x, w, b, geom)),
-    );
-    record(
-      'conv2d.backwardInput',
-      shape,
-      impl,
-      flops,
-      time(() => conv2dBackwardInput(dx, dy, w, geom)),
-    );
-    record(
-      'conv2d.backwardWeights',
-      shape,
-      impl,
-      flops,
-      time(() => conv2dBackwardWeights(dw, null, dy, x, geom)),
-    );
+if (convShapes.length > 0) {
+  let tfjsFilterGflops = await calibrateTfjsFilter(plan.filterCalibration, k);
+  for (const shape of convShapes) {
+    tfjsFilterGflops = await benchConv(shape, k, tfjsFilterGflops, plan.tfjsFilterBudgetMs);
   }
-  setConvGemm('wasm');
+}
+if (runs('gemm')) for (const n of plan.gemmSizes) await benchGemm(n, k);
 
-  // tfjs-cpu in its native NHWC layout, filters [kH, kW, C, F]; kernels called directly.
-  const tx = tf.randomNormal([1, S, S, C]) as tf.Tensor4D;
-  const tw = tf.randomNormal([3, 3, C, F], 0, 0.1) as tf.Tensor4D;
-  const tdy = tf.randomNormal([1, S, S, F]) as tf.Tensor4D;
-  const conv = { strides: 1, pad: 'same' as const, dataFormat: 'NHWC' as const };
-  const once = (f: () => tf.Tensor) => () => {
-    const r = f();
-    r.dataSync();
-    r.dispose();
-  };
-  record(
-    'conv2d.forward',
-    shape,
-    'tfjs-cpu',
-    flops,
-    time(once(() => tf.conv2d(tx, tw, 1, 'same'))),
-  );
-  record(
-    'conv2d.backwardInput',
-    shape,
-    'tfjs-cpu',
-    flops,
-    time(
-      once(() =>
-        tf.engine().runKernel(
-          'Conv2DBackpropInput',
-          { dy: tdy, filter: tw },
-          {
-            ...conv,
-            inputShape: [1, S, S, C],
-          },
-        ),
-      ),
-    ),
-  );
-  const filterRun = once(() =>
-    tf.engine().runKernel(
-      'Conv2DBackpropFilter',
-      { x: tx, dy: tdy },
-      {
-        ...conv,
-        filterShape: [3, 3, C, F],
-      },
-    ),
-  );
-  const estimate = flops / tfjsFilterGflops / 1e6;
-  if (estimate > tfjsFilterBudgetMs) {
-    skip(
-      'conv2d.backwardWeights',
-      shape,
-      'tfjs-cpu',
-      `one run would take about ${(estimate / 1000).toFixed(0)} s at the ${tfjsFilterGflops.toFixed(3)} GFLOP/s measured on 16->16@28`,
-    );
-  } else {
-    const t0 = performance.now();
-    filterRun();
-    const ms = performance.now() - t0;
-    record('conv2d.backwardWeights', shape, 'tfjs-cpu', flops, ms);
-    tfjsFilterGflops = flops / ms / 1e6;
+if (runs('style') || runs('heap')) {
+  const problem = styleProblem(plan.styleSize, 0);
+  if (runs('style')) {
+    for (const t of threads) {
+      await benchStyleIteration(problem, plan.styleSize, {
+        warmup: plan.styleWarmup,
+        iterations: plan.styleIterations,
+        threads: t,
+        emit,
+      });
+    }
   }
-  tx.dispose();
-  tw.dispose();
-  tdy.dispose();
-
-  // convnetjs: one layer object; its backward computes input and weight gradients together.
-  if (withConvnet) {
-    const layer = new convnetjs.ConvLayer({
-      in_sx: S,
-      in_sy: S,
-      in_depth: C,
-      sx: 3,
-      filters: F,
-      stride: 1,
-      pad: 1,
+  if (runs('heap')) {
+    await benchStyleHeap(problem, plan.styleSize, {
+      samples: plan.heapSamples,
+      historySize: plan.heapHistory,
+      threads: Math.max(...threads),
+      emit,
     });
-    const v = new convnetjs.Vol(S, S, C, 0.5);
-    record(
-      'conv2d.forward',
-      shape,
-      'convnetjs',
-      flops,
-      time(() => layer.forward(v, true), 2500, 3, 2),
-    );
-    record(
-      'conv2d.backwardInput+Weights',
-      shape,
-      'convnetjs',
-      2 * flops,
-      time(() => layer.backward(), 2500, 3, 2),
-    );
   }
-  print();
+}
+if (runs('mnist')) {
+  await benchMnistEpoch({
+    warmup: plan.mnistWarmup,
+    batches: plan.mnistBatches,
+    threads,
+    seed: 1337,
+    emit,
+  });
 }
 
-// --- GEMM: square, float32 -------------------------------------------------------------------
-for (const n of gemmSizes) {
-  if (only !== undefined && only !== 'gemm') continue;
-  const shape = `${n}x${n}x${n}`;
-  const flops = 2 * n * n * n;
-  const a = rng.fillNormal(zeros([n, n], 'float32')).data;
-  const bm = rng.fillNormal(zeros([n, n], 'float32')).data;
-  const c = new Float32Array(n * n);
-  const ms = time(() => gemmStrided(n, n, n, 1, a, 0, n, 1, bm, 0, n, 1, 0, c, 0, n, 1));
-  record('gemm', shape, 'nnzero', flops, ms);
-  const wasmMs = time(() => gemmWasmStrided(n, n, n, 1, a, 0, n, 1, bm, 0, n, 1, 0, c, 0, n, 1));
-  record('gemm', shape, 'nnzero-wasm', flops, wasmMs);
-  const ta = tf.tensor2d(a, [n, n]);
-  const tb = tf.tensor2d(bm, [n, n]);
-  record(
-    'gemm',
-    shape,
-    'tfjs-cpu',
-    flops,
-    time(() => {
-      const r = tf.matMul(ta, tb);
-      r.dataSync();
-      r.dispose();
-    }),
-  );
-  ta.dispose();
-  tb.dispose();
-}
-print();
-if (jsonFile !== undefined) writeFileSync(jsonFile, JSON.stringify(records, null, 2) + '\n');
-
-// The table so far: one row per kernel and shape, nnzero beside its peers.
-function print(): void {
-  const rows = new Map<string, Map<string, BenchRecord>>();
-  for (const r of records) {
-    const key = `${r.kernel}|${r.shape}`;
-    if (!rows.has(key)) rows.set(key, new Map());
-    rows.get(key)!.set(r.impl, r);
-  }
-  const fmt = (r: BenchRecord | undefined): string =>
-    r === undefined ? '—' : r.gflops === null ? 'skipped' : r.gflops.toFixed(3);
-  const entries = [...rows.entries()];
-  if (printed === 0) {
-    console.log(
-      'kernel                        shape          nnzero  tfjs-cpu  convnetjs  nnzero/tfjs    wasm  (GFLOP/s, 1 thread; nnzero = plain TypeScript)',
-    );
-  }
-  for (const [key, impls] of entries.slice(printed)) {
-    const [kernel, shape] = key.split('|') as [string, string];
-    const ours = impls.get('nnzero');
-    const theirs = impls.get('tfjs-cpu');
-    const a = ours?.gflops ?? null;
-    const b = theirs?.gflops ?? null;
-    const ratio = a !== null && b !== null ? `${(a / b).toFixed(1)}×` : '—';
-    console.log(
-      `${kernel.padEnd(29)} ${shape.padEnd(13)} ${fmt(ours).padStart(7)} ${fmt(theirs).padStart(9)} ${fmt(impls.get('convnetjs')).padStart(10)} ${ratio.padStart(12)} ${fmt(impls.get('nnzero-wasm')).padStart(7)}`,
-    );
-  }
-  printed = entries.length;
+const summary = [...kernelTable(records, threads), '', ...e2eTable(records)];
+console.log(summary.join('\n').trim());
+if (opts.json !== undefined) {
+  // The file is for other tools: write only what passes the schema check, and never half of it.
+  writeFileAtomic(opts.json, JSON.stringify(validateRecords(records), null, 2) + '\n');
+  console.error(`records written to ${opts.json}`);
 }

@@ -1,0 +1,289 @@
+// Kernel throughput: conv2d (forward, backward to the input, backward to the weights; 3×3, pad 1,
+// stride 1, batch 1, float32) and square float32 GEMM, nnzero's plain TypeScript tier on one
+// thread and its WebAssembly tier on each requested thread count, beside tfjs-cpu, tfjs-wasm and
+// convnetjs on the same shapes. A conv layer C→F on an S×S image costs 2·F·S²·C·9 flops in each
+// direction; an n×n GEMM 2n³.
+import { Rng, gemmStrided, zeros, type Tensor32 } from '../lib/core/index.js';
+import { gemmWasmStrided } from '../lib/core/gemm-wasm.js';
+import {
+  conv2dBackwardInput,
+  conv2dBackwardWeights,
+  conv2dForward,
+  convGeometry,
+  setConvGemm,
+} from '../lib/cnn/index.js';
+import { convnetjsConv, tfjsConv, tfjsMatMul, type PeerConv, type TfjsWasmInfo } from './peers.js';
+import { time, type BenchRecord, type TimeBudget } from './records.js';
+import { withThreads } from './threads.js';
+
+/** A conv layer of the bench: [C, F, S] = input channels, output channels, image size. */
+export type ConvShape = readonly [C: number, F: number, S: number];
+
+/** The name of a conv shape in records, `C->F@S`. */
+export const convShapeName = ([C, F, S]: ConvShape): string => `${C}->${F}@${S}`;
+
+/** What the kernel part of the bench runs and where its records go. */
+export interface KernelBenchOptions {
+  /** Thread counts for nnzero's WebAssembly tier, e.g. [1, 2]. */
+  threads: readonly number[];
+  budget: TimeBudget;
+  /** tfjs-backend-wasm as it came up, or null to leave it out. */
+  tfjsWasm: TfjsWasmInfo | null;
+  convnetjs: boolean;
+  rng: Rng;
+  emit: (r: BenchRecord) => void;
+}
+
+const CONV_KERNELS = ['conv2d.forward', 'conv2d.backwardInput', 'conv2d.backwardWeights'] as const;
+
+const gflops = (flops: number, ms: number): number => flops / ms / 1e6;
+
+function tfjsWasmNote(info: TfjsWasmInfo): string {
+  return `XNNPACK, ${info.simd ? 'SIMD' : 'no SIMD (!)'} binary, ${info.threads} thread(s) (getThreadsCount)`;
+}
+
+/**
+ * tfjs-cpu's backward-to-weights runs near 0.015 GFLOP/s, a minute per large VGG layer. Time it
+ * (and ours) on a small layer to learn its rate, so later shapes whose single run would exceed
+ * the budget can be recorded as skipped. @returns tfjs-cpu's GFLOP/s on that layer
+ */
+export async function calibrateTfjsFilter(
+  shape: ConvShape,
+  o: KernelBenchOptions,
+): Promise<number> {
+  const [C, F, S] = shape;
+  const name = convShapeName(shape);
+  const flops = 2 * F * S * S * C * 9;
+  const x = o.rng.fillNormal(zeros([1, C, S, S], 'float32'));
+  const dy = o.rng.fillNormal(zeros([1, F, S, S], 'float32'));
+  const dw = zeros([F, C, 3, 3], 'float32');
+  const geom = convGeometry(x.shape, dw.shape, { pad: 1 });
+  setConvGemm('typescript');
+  const ours = time(() => conv2dBackwardWeights(dw, null, dy, x, geom), o.budget);
+  setConvGemm('wasm');
+  o.emit({
+    kernel: 'conv2d.backwardWeights',
+    shape: name,
+    impl: 'nnzero',
+    threads: 1,
+    gflops: gflops(flops, ours),
+    ms: ours,
+  });
+  const peer = await tfjsConv('cpu', C, F, S, o.rng);
+  const ms = time(peer.backwardWeights!, { ...o.budget, maxRuns: Math.min(3, o.budget.maxRuns) });
+  peer.dispose();
+  o.emit({
+    kernel: 'conv2d.backwardWeights',
+    shape: name,
+    impl: 'tfjs-cpu',
+    threads: 1,
+    gflops: gflops(flops, ms),
+    ms,
+  });
+  return gflops(flops, ms);
+}
+
+/**
+ * Measure one VGG-like conv layer in every implementation. tfjs-cpu's backward-to-weights is run
+ * once, and only when `tfjsFilterGflops` says it ends within `tfjsFilterBudgetMs`.
+ * @returns the updated estimate of tfjs-cpu's backward-to-weights rate
+ */
+export async function benchConv(
+  shape: ConvShape,
+  o: KernelBenchOptions,
+  tfjsFilterGflops: number,
+  tfjsFilterBudgetMs: number,
+): Promise<number> {
+  const [C, F, S] = shape;
+  const name = convShapeName(shape);
+  const flops = 2 * F * S * S * C * 9;
+  const x = o.rng.fillNormal(zeros([1, C, S, S], 'float32'));
+  const w = o.rng.fillNormal(zeros([F, C, 3, 3], 'float32'), 0, 0.1);
+  const b = zeros([F], 'float32');
+  const geom = convGeometry(x.shape, w.shape, { pad: 1 });
+  const out: Tensor32 = zeros([1, F, S, S], 'float32');
+  const dy = o.rng.fillNormal(zeros([1, F, S, S], 'float32'));
+  const dx = zeros([1, C, S, S], 'float32');
+  const dw = zeros([F, C, 3, 3], 'float32');
+  const ours: Record<(typeof CONV_KERNELS)[number], () => void> = {
+    'conv2d.forward': () => conv2dForward(out, x, w, b, geom),
+    'conv2d.backwardInput': () => conv2dBackwardInput(dx, dy, w, geom),
+    'conv2d.backwardWeights': () => conv2dBackwardWeights(dw, null, dy, x, geom),
+  };
+  const measure = (impl: string, threads: number): void => {
+    for (const kernel of CONV_KERNELS) {
+      const ms = time(ours[kernel], o.budget);
+      o.emit({ kernel, shape: name, impl, threads, gflops: gflops(flops, ms), ms });
+    }
+  };
+
+  // Plain TypeScript (the "nnzero" figures; one thread, it never uses the pool).
+  setConvGemm('typescript');
+  measure('nnzero', 1);
+  // The WebAssembly SIMD tier, on each thread count.
+  setConvGemm('wasm');
+  for (const t of o.threads) {
+    if (!(await withThreads(t, () => measure('nnzero-wasm', t)))) {
+      for (const kernel of CONV_KERNELS) {
+        o.emit({
+          kernel,
+          shape: name,
+          impl: 'nnzero-wasm',
+          threads: t,
+          gflops: null,
+          ms: null,
+          skipped: `the GEMM pool could not start ${t} threads (no shared WebAssembly memory)`,
+        });
+      }
+    }
+  }
+
+  const peer = async (impl: string, conv: PeerConv, threads: number, note?: string) => {
+    const extra = note === undefined ? {} : { note };
+    for (const [kernel, run] of [
+      ['conv2d.forward', conv.forward],
+      ['conv2d.backwardInput', conv.backwardInput],
+    ] as const) {
+      const ms = time(run, o.budget);
+      o.emit({ kernel, shape: name, impl, threads, gflops: gflops(flops, ms), ms, ...extra });
+    }
+  };
+
+  // tfjs-cpu, its backward-to-weights budgeted (see calibrateTfjsFilter).
+  const cpu = await tfjsConv('cpu', C, F, S, o.rng);
+  await peer('tfjs-cpu', cpu, 1);
+  const estimate = flops / tfjsFilterGflops / 1e6;
+  if (estimate > tfjsFilterBudgetMs) {
+    o.emit({
+      kernel: 'conv2d.backwardWeights',
+      shape: name,
+      impl: 'tfjs-cpu',
+      threads: 1,
+      gflops: null,
+      ms: null,
+      skipped: `one run would take about ${(estimate / 1000).toFixed(0)} s at the ${tfjsFilterGflops.toFixed(3)} GFLOP/s measured on a smaller layer`,
+    });
+  } else {
+    const t0 = performance.now();
+    cpu.backwardWeights!();
+    const ms = performance.now() - t0;
+    o.emit({
+      kernel: 'conv2d.backwardWeights',
+      shape: name,
+      impl: 'tfjs-cpu',
+      threads: 1,
+      gflops: gflops(flops, ms),
+      ms,
+      note: 'one run (it is that slow)',
+    });
+    tfjsFilterGflops = gflops(flops, ms);
+  }
+  cpu.dispose();
+
+  // tfjs-wasm: XNNPACK's forward; its backward-to-input is a plain C++ loop; no backward-to-weights.
+  if (o.tfjsWasm !== null) {
+    const note = tfjsWasmNote(o.tfjsWasm);
+    const wasm = await tfjsConv('wasm', C, F, S, o.rng);
+    await peer('tfjs-wasm', wasm, o.tfjsWasm.threads, note);
+    if (wasm.backwardWeights === null) {
+      o.emit({
+        kernel: 'conv2d.backwardWeights',
+        shape: name,
+        impl: 'tfjs-wasm',
+        threads: o.tfjsWasm.threads,
+        gflops: null,
+        ms: null,
+        skipped: 'unsupported: tfjs-backend-wasm registers no Conv2DBackpropFilter kernel',
+      });
+    } else {
+      const ms = time(wasm.backwardWeights, o.budget);
+      o.emit({
+        kernel: 'conv2d.backwardWeights',
+        shape: name,
+        impl: 'tfjs-wasm',
+        threads: o.tfjsWasm.threads,
+        gflops: gflops(flops, ms),
+        ms,
+        note,
+      });
+    }
+    wasm.dispose();
+  }
+
+  // convnetjs: its backward computes input and weight gradients together (twice the flops).
+  if (o.convnetjs) {
+    const layer = convnetjsConv(C, F, S, o.rng);
+    const few = { ...o.budget, minRuns: Math.min(2, o.budget.minRuns), maxRuns: 3 };
+    const fwd = time(layer.forward, few);
+    o.emit({
+      kernel: 'conv2d.forward',
+      shape: name,
+      impl: 'convnetjs',
+      threads: 1,
+      gflops: gflops(flops, fwd),
+      ms: fwd,
+    });
+    const bwd = time(layer.backward, few);
+    o.emit({
+      kernel: 'conv2d.backwardInput+Weights',
+      shape: name,
+      impl: 'convnetjs',
+      threads: 1,
+      gflops: gflops(2 * flops, bwd),
+      ms: bwd,
+    });
+  }
+  return tfjsFilterGflops;
+}
+
+/** Measure an n×n×n float32 GEMM in every implementation. */
+export async function benchGemm(n: number, o: KernelBenchOptions): Promise<void> {
+  const shape = `${n}x${n}x${n}`;
+  const flops = 2 * n * n * n;
+  const a = o.rng.fillNormal(zeros([n, n], 'float32')).data;
+  const bm = o.rng.fillNormal(zeros([n, n], 'float32')).data;
+  const c = new Float32Array(n * n);
+  const emit = (impl: string, threads: number, ms: number, note?: string): void =>
+    o.emit({
+      kernel: 'gemm',
+      shape,
+      impl,
+      threads,
+      gflops: gflops(flops, ms),
+      ms,
+      ...(note === undefined ? {} : { note }),
+    });
+  emit(
+    'nnzero',
+    1,
+    time(() => gemmStrided(n, n, n, 1, a, 0, n, 1, bm, 0, n, 1, 0, c, 0, n, 1), o.budget),
+  );
+  for (const t of o.threads) {
+    const ran = await withThreads(t, () =>
+      emit(
+        'nnzero-wasm',
+        t,
+        time(() => gemmWasmStrided(n, n, n, 1, a, 0, n, 1, bm, 0, n, 1, 0, c, 0, n, 1), o.budget),
+      ),
+    );
+    if (!ran) {
+      o.emit({
+        kernel: 'gemm',
+        shape,
+        impl: 'nnzero-wasm',
+        threads: t,
+        gflops: null,
+        ms: null,
+        skipped: `the GEMM pool could not start ${t} threads (no shared WebAssembly memory)`,
+      });
+    }
+  }
+  const cpu = await tfjsMatMul('cpu', n, o.rng);
+  emit('tfjs-cpu', 1, time(cpu.run, o.budget));
+  cpu.dispose();
+  if (o.tfjsWasm !== null) {
+    const wasm = await tfjsMatMul('wasm', n, o.rng);
+    emit('tfjs-wasm', o.tfjsWasm.threads, time(wasm.run, o.budget), tfjsWasmNote(o.tfjsWasm));
+    wasm.dispose();
+  }
+}

@@ -1,0 +1,132 @@
+// The bench's summary: one table of kernel throughput (GFLOP/s, nnzero beside its peers, with
+// the ratios issues 4 and 6 set targets on) and one of the end-to-end figures, from the records.
+import type { BenchRecord } from './records.js';
+
+// Three significant digits, at least one decimal ("—" when absent).
+function num(v: number | null | undefined): string {
+  if (v === null || v === undefined) return '—';
+  return v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v >= 1 ? v.toFixed(2) : v.toFixed(3);
+}
+
+const ratio = (a: number | null | undefined, b: number | null | undefined): string =>
+  a === null || a === undefined || b === null || b === undefined ? '—' : `${(a / b).toFixed(2)}×`;
+
+const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+const kib = (bytes: number): string => `${bytes >= 0 ? '+' : ''}${(bytes / 1024).toFixed(1)} KiB`;
+
+function find(
+  records: readonly BenchRecord[],
+  kernel: string,
+  shape: string,
+  impl: string,
+  threads?: number,
+): BenchRecord | undefined {
+  return records.find(
+    (r) =>
+      r.kernel === kernel &&
+      r.shape === shape &&
+      r.impl === impl &&
+      (threads === undefined || r.threads === threads),
+  );
+}
+
+const cell = (r: BenchRecord | undefined): string =>
+  r === undefined ? '—' : r.skipped !== undefined ? 'skip' : num(r.gflops);
+
+/**
+ * The kernel table: per kernel and shape, GFLOP/s of nnzero's TypeScript tier (1 thread), its
+ * WebAssembly tier on each of `threads`, tfjs-cpu, tfjs-wasm and convnetjs, then the ratios.
+ * Backward-to-weights is compared with tfjs-wasm's backward-to-input (marked †), which has no
+ * backward-to-weights; that is the comparison issue 6 sets its target on.
+ */
+export function kernelTable(records: readonly BenchRecord[], threads: readonly number[]): string[] {
+  const rows = new Map<string, [string, string]>();
+  for (const r of records) {
+    if (r.kernel === 'gemm' || r.kernel.startsWith('conv2d.'))
+      rows.set(`${r.kernel}|${r.shape}`, [r.kernel, r.shape]);
+  }
+  if (rows.size === 0) return [];
+  const maxT = Math.max(...threads);
+  const head = [
+    'kernel'.padEnd(28),
+    'shape'.padEnd(14),
+    'ts×1'.padStart(7),
+    ...threads.map((t) => `wasm×${t}`.padStart(7)),
+    'tfjs-cpu'.padStart(8),
+    'tfjs-wasm'.padStart(9),
+    'convnetjs'.padStart(9),
+    'ts/cpu'.padStart(8),
+    ...threads.map((t) => `w×${t}/tw`.padStart(8)),
+    ...(maxT > 1 ? [`×${maxT}/×1`.padStart(7)] : []),
+  ];
+  const lines = [head.join(' ')];
+  let dagger = false;
+  for (const [kernel, shape] of rows.values()) {
+    const ts = find(records, kernel, shape, 'nnzero', 1);
+    const wasm = threads.map((t) => find(records, kernel, shape, 'nnzero-wasm', t));
+    const cpu = find(records, kernel, shape, 'tfjs-cpu');
+    const tw = find(records, kernel, shape, 'tfjs-wasm');
+    // tfjs-wasm has no backward-to-weights: compare with its backward-to-input.
+    const twBase =
+      kernel === 'conv2d.backwardWeights' && (tw === undefined || tw.gflops === null)
+        ? find(records, 'conv2d.backwardInput', shape, 'tfjs-wasm')
+        : tw;
+    const mark = twBase !== tw && twBase !== undefined && twBase.gflops !== null ? '†' : '';
+    if (mark) dagger = true;
+    const one = wasm[threads.indexOf(1)];
+    const most = wasm[threads.indexOf(maxT)];
+    lines.push(
+      [
+        kernel.padEnd(28),
+        shape.padEnd(14),
+        cell(ts).padStart(7),
+        ...wasm.map((r) => cell(r).padStart(7)),
+        cell(cpu).padStart(8),
+        cell(tw).padStart(9),
+        cell(find(records, kernel, shape, 'convnetjs')).padStart(9),
+        ratio(ts?.gflops, cpu?.gflops).padStart(8),
+        ...wasm.map((r) => (ratio(r?.gflops, twBase?.gflops) + mark).padStart(8)),
+        ...(maxT > 1 ? [ratio(most?.gflops, one?.gflops).padStart(7)] : []),
+      ].join(' '),
+    );
+  }
+  lines.push(
+    'GFLOP/s; ts = nnzero plain TypeScript, wasm×t = nnzero WebAssembly SIMD on t threads (GEMM pool); ' +
+      'w×t/tw = wasm×t over tfjs-wasm' +
+      (dagger ? "; † over tfjs-wasm's backward-to-input (it has no backward-to-weights)" : ''),
+  );
+  return lines;
+}
+
+/** The end-to-end table: style iteration time, MNIST epoch time, and the heap. */
+export function e2eTable(records: readonly BenchRecord[]): string[] {
+  const lines: string[] = [];
+  for (const r of records) {
+    const at = `${r.kernel.padEnd(22)} threads ${r.threads}: `;
+    if (r.skipped !== undefined) {
+      if (/^(style|mnist)\./.test(r.kernel)) lines.push(`${at}skipped (${r.skipped})`);
+      continue;
+    }
+    if (r.kernel.startsWith('style.iteration@') && r.ms !== null) {
+      const perIteration = (r.evaluations ?? 0) / (r.iterations ?? 1);
+      lines.push(
+        `${at}${(r.ms / 1000).toFixed(2)} s per iteration (${perIteration.toFixed(2)} evaluations each; ` +
+          `${((r.msPerEvaluation ?? 0) / 1000).toFixed(2)} s and ${num(r.gflops)} GFLOP/s per evaluation)`,
+      );
+    } else if (r.kernel === 'mnist.cnn.epoch' && r.ms !== null) {
+      lines.push(
+        `${at}${(r.ms / 1000).toFixed(1)} s per epoch of 60k (extrapolated from ${r.iterations} batches)`,
+      );
+    } else if (r.heap !== undefined) {
+      const h = r.heap;
+      const series = (name: string, s: typeof h.heapUsed): string =>
+        `${name} ${mib(s.first)} → ${mib(s.last)} (max ${mib(s.max)}, slope ${kib(s.slope)}/iteration)`;
+      lines.push(
+        `${at}over ${h.samples} iterations after GC: ${series('heapUsed', h.heapUsed)}; ${series('arrayBuffers', h.arrayBuffers)}`,
+        `${' '.repeat(at.length)}an iteration allocates at least: heap ${mib(h.growthPerIteration.heapUsed)}, ` +
+          `array buffers ${mib(h.growthPerIteration.arrayBuffers)}; ${h.collections} collections by V8 itself`,
+      );
+    }
+  }
+  return lines;
+}

@@ -1,0 +1,151 @@
+// The benchmark cannot rot: `npm run bench -- --quick` runs every part at tiny sizes in a child
+// process, and its --json records must pass the schema check and cover every kernel, peer and
+// thread count. Nothing here looks at how fast anything was.
+import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  byteSeries,
+  median,
+  slope,
+  validateRecords,
+  type BenchRecord,
+} from '../../bench/records.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+// Run bench/run.ts with `args`; resolves to its exit code and output.
+function bench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts', ...args], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const good: BenchRecord = {
+  kernel: 'gemm',
+  shape: '64x64x64',
+  impl: 'nnzero',
+  threads: 1,
+  gflops: 2.5,
+  ms: 0.2,
+};
+
+describe('bench records', () => {
+  it('accepts well-formed records, skipped ones and heap reports', () => {
+    const heap = {
+      ...good,
+      kernel: 'style.heap@32',
+      gflops: null,
+      ms: null,
+      heap: {
+        samples: 3,
+        heapUsed: byteSeries([10, 12, 11]),
+        arrayBuffers: byteSeries([5, 5, 5]),
+        growthPerIteration: { heapUsed: 100, arrayBuffers: -4 },
+        collections: 0,
+      },
+    };
+    const skipped = { ...good, impl: 'tfjs-wasm', gflops: null, ms: null, skipped: 'unsupported' };
+    expect(validateRecords([good, heap, skipped])).to.have.length(3);
+  });
+
+  it('rejects records with a missing, wrong or unexplained field, naming the record', () => {
+    const bad: [unknown, RegExp][] = [
+      [{ ...good, threads: 0 }, /record 0 .*threads/],
+      [{ ...good, kernel: '' }, /kernel/],
+      [{ ...good, gflops: -1 }, /gflops/],
+      [{ ...good, ms: Number.NaN }, /ms/],
+      [{ ...good, gflops: null, ms: null }, /no gflops, ms or heap/],
+      [{ ...good, skipped: 'why not' }, /has numbers and a 'skipped' reason/],
+      [{ ...good, heap: { samples: 1 } }, /heap.heapUsed/],
+    ];
+    for (const [record, message] of bad) {
+      expect(() => validateRecords([record]), String(message)).to.throw(message);
+    }
+    expect(() => validateRecords({ records: [] })).to.throw(/array/);
+    expect(() => validateRecords([good, 'x'])).to.throw(/record 1/);
+  });
+
+  it('median, slope and byteSeries', () => {
+    expect(median([3, 1, 2])).to.equal(2);
+    expect(slope([1, 3, 5, 7])).to.be.closeTo(2, 1e-12);
+    expect(slope([4, 4, 4])).to.equal(0);
+    expect(byteSeries([2, 9, 4])).to.deep.equal({ first: 2, last: 4, max: 9, slope: 1 });
+  });
+});
+
+describe('npm run bench -- --quick', function () {
+  // A smoke run of every part at tiny sizes (about 15 s on a busy 2-core machine); the timeout
+  // only stops a hung child, nothing asserts on speed.
+  this.timeout(180000);
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'nnzero-bench-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('writes valid records for every kernel, peer, thread count and end-to-end figure', async () => {
+    const file = join(dir, 'quick.json');
+    const r = await bench(['--quick', '--json', file]);
+    expect(r.code, r.stderr).to.equal(0);
+    const records = validateRecords(JSON.parse(readFileSync(file, 'utf8')));
+    const has = (kernel: string, impl: string, threads: number): boolean =>
+      records.some(
+        (x) => x.kernel === kernel && x.impl === impl && x.threads === threads && !x.skipped,
+      );
+    for (const kernel of ['conv2d.forward', 'conv2d.backwardInput', 'conv2d.backwardWeights']) {
+      expect(has(kernel, 'nnzero', 1), kernel).to.equal(true);
+      expect(has(kernel, 'nnzero-wasm', 1), kernel).to.equal(true);
+      expect(has(kernel, 'nnzero-wasm', 2), kernel).to.equal(true);
+      expect(has(kernel, 'tfjs-cpu', 1), kernel).to.equal(true);
+    }
+    expect(has('conv2d.forward', 'tfjs-wasm', 1)).to.equal(true);
+    expect(has('conv2d.backwardInput', 'tfjs-wasm', 1)).to.equal(true);
+    const tfjsWasmFilter = records.find(
+      (x) => x.kernel === 'conv2d.backwardWeights' && x.impl === 'tfjs-wasm',
+    );
+    expect(tfjsWasmFilter?.skipped).to.match(/unsupported/);
+    for (const impl of ['nnzero', 'tfjs-cpu', 'tfjs-wasm']) {
+      expect(has('gemm', impl, 1), impl).to.equal(true);
+    }
+    expect(has('gemm', 'nnzero-wasm', 2)).to.equal(true);
+    expect(has('conv2d.backwardInput+Weights', 'convnetjs', 1)).to.equal(true);
+    for (const t of [1, 2]) {
+      expect(has('style.iteration@32', 'nnzero-wasm', t), `style ×${t}`).to.equal(true);
+      expect(has('mnist.cnn.epoch', 'nnzero-wasm', t), `mnist ×${t}`).to.equal(true);
+    }
+    const heap = records.find((x) => x.kernel === 'style.heap@32');
+    expect(heap?.heap?.samples).to.be.at.least(2);
+    expect(records.find((x) => x.kernel === 'mnist.cnn.epoch')?.note).to.match(/extrapolated/);
+    // The summary tables go to stdout.
+    expect(r.stdout).to.match(/^kernel\s+shape/m);
+    expect(r.stdout).to.match(/style\.iteration@32 +threads 2:/);
+  });
+
+  it('--only runs just the named parts', async () => {
+    const file = join(dir, 'gemm.json');
+    const r = await bench(['--quick', '--only', 'gemm', '--no-tfjs-wasm', '--json', file]);
+    expect(r.code, r.stderr).to.equal(0);
+    const records = validateRecords(JSON.parse(readFileSync(file, 'utf8')));
+    expect(new Set(records.map((x) => x.kernel))).to.deep.equal(new Set(['gemm']));
+    expect(records.some((x) => x.impl === 'tfjs-wasm')).to.equal(false);
+  });
+
+  it('--only rejects an unknown part, naming it and the known ones', async () => {
+    const r = await bench(['--quick', '--only', 'conv,warp']);
+    expect(r.code).to.not.equal(0);
+    expect(r.stderr).to.match(/unknown part 'warp'.*conv, gemm, e2e/);
+  });
+});

@@ -66,6 +66,36 @@ function dotProduct(a: Float64Array, b: Float64Array): number {
   return s;
 }
 
+// y ← y + a·x. The vector loops sit in small functions of their own so V8 compiles each once;
+// written inline in `minimize`, which runs once and only gets optimized mid-loop, they kept
+// boxing numbers on the heap (megabytes per iteration).
+function axpy(y: Float64Array, a: number, x: Float64Array): void {
+  for (let i = 0; i < y.length; i++) y[i] += a * x[i]!;
+}
+
+/**
+ * The two-loop recursion (Nocedal & Wright alg. 7.4): q ← H q, where H is the L-BFGS inverse
+ * Hessian built from the pairs (s, y), oldest first, with H₀ = γI. `alpha` is scratch.
+ */
+function twoLoopRecursion(
+  q: Float64Array,
+  S: readonly Float64Array[],
+  Y: readonly Float64Array[],
+  rho: readonly number[],
+  gamma: number,
+  alpha: Float64Array,
+): void {
+  for (let k = S.length - 1; k >= 0; k--) {
+    alpha[k] = rho[k]! * dotProduct(S[k]!, q);
+    axpy(q, -alpha[k]!, Y[k]!);
+  }
+  for (let i = 0; i < q.length; i++) q[i] *= gamma;
+  for (let k = 0; k < S.length; k++) {
+    const beta = rho[k]! * dotProduct(Y[k]!, q);
+    axpy(q, alpha[k]! - beta, S[k]!);
+  }
+}
+
 /** One trial point of a line search: step t, loss, gradient and the slope along the path. */
 interface Trial {
   t: number;
@@ -177,18 +207,7 @@ export class LBFGS implements Minimizer {
         reason = 'gradient';
         break;
       }
-      // Two-loop recursion (alg. 7.4): d = −H q.
-      for (let k = S.length - 1; k >= 0; k--) {
-        alpha[k] = rho[k]! * dotProduct(S[k]!, q);
-        const yk = Y[k]!;
-        for (let i = 0; i < n; i++) q[i] -= alpha[k]! * yk[i]!;
-      }
-      for (let i = 0; i < n; i++) q[i] *= gamma;
-      for (let k = 0; k < S.length; k++) {
-        const beta = rho[k]! * dotProduct(Y[k]!, q);
-        const sk = S[k]!;
-        for (let i = 0; i < n; i++) q[i] += sk[i]! * (alpha[k]! - beta);
-      }
+      twoLoopRecursion(q, S, Y, rho, gamma, alpha);
       // d = −q, with fixed entries and entries pointing out of the box at a bound set to zero.
       let gtd = 0;
       for (let i = 0; i < n; i++) {

@@ -200,6 +200,10 @@ export function blendStyleTargets(
   return { ...first, gram, mean };
 }
 
+// Ĝ − Â of the layer being evaluated, reused by every styleLoss call (read before it returns):
+// at VGG-19's widths a fresh one would be 4.7 MB of garbage per iteration.
+let diffScratch: Float64Array = new Float64Array(0);
+
 /**
  * Style loss at one layer (eq. 4). With Ĝ = F Fᵀ / M (N = C channels, M = H·W positions):
  * - 'paper': E = Σ (Ĝ − Â)² / (4N²), which is eq. 4's 1/(4N²M²) Σ (G − A)² when both images have
@@ -220,7 +224,8 @@ export function styleLoss(F: Tensor, target: StyleTarget, out?: Tensor): Feature
   const centred = target.statistic === 'centred';
   const mean = rowMeans(data, C, M);
   const src = centred ? centre(data, C, M, mean) : data;
-  const diff = gramProduct(new Float64Array(C * C), src, C, M, 1 / M);
+  if (diffScratch.length < C * C) diffScratch = new Float64Array(C * C);
+  const diff = gramProduct(diffScratch.subarray(0, C * C), src, C, M, 1 / M);
   for (let i = 0; i < diff.length; i++) diff[i] -= target.gram[i]!;
   const sq = squaredNorm(diff);
   // E = a ‖Ĝ − Â‖², so dE/dF = 4a (Ĝ − Â) F / M (Ĝ is symmetric and quadratic in F).

@@ -57,14 +57,67 @@ export type Im2colArgs = [
   ld: number,
 ];
 
-/** The exports of the compiled kernel module (assembly/gemm.ts and assembly/conv.ts). */
+/**
+ * The exports of the compiled kernel module (assembly/gemm.ts, conv.ts, pool.ts). Addresses are
+ * in bytes; the 2×2 pooling kernels work on `planes` contiguous [H, W] images.
+ */
 export interface GemmKernelExports {
   heapBase(): number;
   scratchBytes(): number;
   gemm(...args: KernelArgs): void;
   im2col(...args: Im2colArgs): void;
   col2im(...args: Im2colArgs): void;
+  maxPool2x2Forward(
+    x: number,
+    planes: number,
+    H: number,
+    W: number,
+    outH: number,
+    outW: number,
+    y: number,
+    argmax: number,
+  ): void;
+  maxPool2x2Backward(
+    dy: number,
+    argmax: number,
+    planes: number,
+    H: number,
+    W: number,
+    outH: number,
+    outW: number,
+    dx: number,
+  ): void;
+  avgPool2x2Forward(
+    x: number,
+    planes: number,
+    H: number,
+    W: number,
+    outH: number,
+    outW: number,
+    y: number,
+  ): void;
+  avgPool2x2Backward(
+    dy: number,
+    planes: number,
+    H: number,
+    W: number,
+    outH: number,
+    outW: number,
+    dx: number,
+  ): void;
 }
+
+const KERNEL_FUNCTIONS = [
+  'heapBase',
+  'scratchBytes',
+  'gemm',
+  'im2col',
+  'col2im',
+  'maxPool2x2Forward',
+  'maxPool2x2Backward',
+  'avgPool2x2Forward',
+  'avgPool2x2Backward',
+] as const satisfies readonly (keyof GemmKernelExports)[];
 
 // (module (func (result v128) v128.const 0)): validates only where SIMD is implemented.
 const SIMD_PROBE = new Uint8Array([
@@ -108,24 +161,23 @@ let kernel: GemmKernel | undefined;
 
 /** The exports of a kernel instance, checked to be the functions this loader calls. */
 export function kernelExports(instance: WebAssembly.Instance): GemmKernelExports {
-  const { heapBase, scratchBytes, gemm, im2col, col2im } = instance.exports;
-  if (
-    typeof heapBase !== 'function' ||
-    typeof scratchBytes !== 'function' ||
-    typeof gemm !== 'function' ||
-    typeof im2col !== 'function' ||
-    typeof col2im !== 'function'
-  ) {
-    throw new Error(
-      'gemm: the WebAssembly module does not export heapBase, scratchBytes, gemm, im2col and col2im',
-    );
+  const missing = KERNEL_FUNCTIONS.filter((name) => typeof instance.exports[name] !== 'function');
+  if (missing.length > 0) {
+    throw new Error(`gemm: the WebAssembly module does not export ${missing.join(', ')}`);
   }
+  // Every name was just checked to be a function; their signatures are the module's (assembly/).
+  const f = (name: (typeof KERNEL_FUNCTIONS)[number]) =>
+    instance.exports[name] as (...args: number[]) => number;
   return {
-    heapBase: heapBase as () => number,
-    scratchBytes: scratchBytes as () => number,
-    gemm: gemm as (...args: KernelArgs) => void,
-    im2col: im2col as (...args: Im2colArgs) => void,
-    col2im: col2im as (...args: Im2colArgs) => void,
+    heapBase: f('heapBase'),
+    scratchBytes: f('scratchBytes'),
+    gemm: f('gemm'),
+    im2col: f('im2col'),
+    col2im: f('col2im'),
+    maxPool2x2Forward: f('maxPool2x2Forward'),
+    maxPool2x2Backward: f('maxPool2x2Backward'),
+    avgPool2x2Forward: f('avgPool2x2Forward'),
+    avgPool2x2Backward: f('avgPool2x2Backward'),
   };
 }
 

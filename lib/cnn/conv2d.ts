@@ -1,22 +1,44 @@
 // The fast convolution: im2col turns each image's receptive fields into the columns of a matrix,
 // and the three conv passes become three matrix products (forward W·cols, backward-input Wᵀ·dY
 // then col2im, backward-weights dY·colsᵀ). Same signatures as conv2d-naive.ts, tested equal.
-import { gemmStrided, gemmWasmStrided, type FloatArray, type Tensor } from '../core/index.js';
+// For float32 on WebAssembly SIMD the same three passes run with im2col, the GEMM and col2im all
+// inside the kernel's memory (conv2d-wasm.ts); the code below is their readable reference.
+import {
+  gemmStrided,
+  gemmWasmStrided,
+  wasmSimdSupported,
+  type FloatArray,
+  type Tensor,
+} from '../core/index.js';
 import { checkConvShapes } from './conv2d-shapes.js';
+import {
+  conv2dBackwardInputWasm,
+  conv2dBackwardWeightsWasm,
+  conv2dForwardWasm,
+} from './conv2d-wasm.js';
 import { type ConvGeometry } from './geometry.js';
 import { col2im, im2col } from './im2col.js';
 
 // Every matrix product in this file goes through this one name. By default it is the
 // WebAssembly SIMD GEMM (float32; other cases fall back to the TypeScript one inside it);
-// setConvGemm('typescript') selects lib/core's plain TypeScript gemmStrided (same signature).
+// setConvGemm('typescript') selects lib/core's plain TypeScript gemmStrided (same signature)
+// and turns off the in-kernel-memory path, so everything runs as the TypeScript below.
 let matmul = gemmWasmStrided;
+let tier: ConvGemm = 'wasm';
 
 /** The GEMM tier under the fast conv kernels. */
 export type ConvGemm = 'wasm' | 'typescript';
 
 /** Choose the GEMM the fast conv kernels call: 'wasm' (default) or plain 'typescript'. */
 export function setConvGemm(kind: ConvGemm): void {
+  tier = kind;
   matmul = kind === 'wasm' ? gemmWasmStrided : gemmStrided;
+}
+
+// The in-kernel-memory path takes float32 only: float64 keeps its precision on the TypeScript path.
+function onKernel(...ts: (Tensor | null)[]): boolean {
+  if (tier !== 'wasm' || !wasmSimdSupported) return false;
+  return ts.every((t) => t === null || t.data instanceof Float32Array);
 }
 
 // Module-level scratch, grown on demand and reused by every call, so the hot path allocates
@@ -177,8 +199,12 @@ export function conv2dForward(
   const { N, C, F, kH, kW, outH, outW } = geom;
   const K = C * kH * kW;
   const P = outH * outW;
-  const W = weightMatrix(w, geom);
   const chunk = imagesPerProduct(N, K, P);
+  if (onKernel(out, x, w, b)) {
+    conv2dForwardWasm(out, x, w, b, geom, chunk);
+    return out;
+  }
+  const W = weightMatrix(w, geom);
   const cols = buffer(x.data, 'cols', K * P * chunk);
   for (let n0 = 0; n0 < N; n0 += chunk) {
     const nb = Math.min(chunk, N - n0);
@@ -210,8 +236,12 @@ export function conv2dBackwardInput(dx: Tensor, dy: Tensor, w: Tensor, geom: Con
   const { N, C, F, kH, kW, outH, outW } = geom;
   const K = C * kH * kW;
   const P = outH * outW;
-  const W = weightMatrix(w, geom);
   const chunk = imagesPerProduct(N, K, P);
+  if (onKernel(dx, dy, w)) {
+    conv2dBackwardInputWasm(dx, dy, w, geom, chunk);
+    return dx;
+  }
+  const W = weightMatrix(w, geom);
   const dcols = buffer(dx.data, 'cols', K * P * chunk);
   for (let n0 = 0; n0 < N; n0 += chunk) {
     const nb = Math.min(chunk, N - n0);
@@ -239,13 +269,17 @@ export function conv2dBackwardWeights(
   const { N, C, F, kH, kW, outH, outW } = geom;
   const K = C * kH * kW;
   const P = outH * outW;
+  const chunk = imagesPerProduct(N, K, P);
+  if (onKernel(dw, db, dy, x)) {
+    conv2dBackwardWeightsWasm(dw, db, dy, x, geom, chunk);
+    return dw;
+  }
   // A dw whose axes 1–3 do not merge collects the sum in scratch first, then adds it in once.
   const cs = mergedStride(dw);
   const G: Matrix =
     cs !== null
       ? { data: dw.data, off: dw.offset, rs: dw.stride[0]!, cs }
       : { data: buffer(dw.data, 'w', F * K).fill(0, 0, F * K), off: 0, rs: K, cs: 1 };
-  const chunk = imagesPerProduct(N, K, P);
   const cols = buffer(x.data, 'cols', K * P * chunk);
   for (let n0 = 0; n0 < N; n0 += chunk) {
     const nb = Math.min(chunk, N - n0);

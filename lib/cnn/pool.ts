@@ -1,8 +1,16 @@
 // Pooling kernels over NCHW: max pooling (keeping the argmax, so backward routes each gradient
 // to the one input that won), average pooling (with or without counting padding) and global
-// average pooling. Each fast kernel reads raw storage; its naive twin uses .get/.set.
-import { assertShape, type Tensor } from '../core/index.js';
+// average pooling. Each fast kernel reads raw storage; its naive twin uses .get/.set. The 2×2,
+// stride-2 pooling of VGG-style networks has loops of its own, and for float32 runs on the
+// WebAssembly kernel (pool-wasm.ts).
+import { assertShape, wasmSimdSupported, type Tensor } from '../core/index.js';
 import { type PoolGeometry } from './geometry.js';
+import {
+  avgPool2x2BackwardWasm,
+  avgPool2x2ForwardWasm,
+  maxPool2x2BackwardWasm,
+  maxPool2x2ForwardWasm,
+} from './pool-wasm.js';
 
 function checkPoolShapes(geom: PoolGeometry, x: Tensor, out: Tensor, argmax?: Int32Array): void {
   const { N, C, H, W, outH, outW } = geom;
@@ -42,6 +50,11 @@ export function maxPool2dForward(
   geom: PoolGeometry,
 ): Tensor {
   checkPoolShapes(geom, x, out, argmax);
+  if (isPairTiling(geom)) {
+    if (!onKernel(out, x)) return maxPool2x2Forward(out, argmax, x, geom);
+    maxPool2x2ForwardWasm(out, argmax, x, geom);
+    return out;
+  }
   const { N, C, H, W, kH, kW, outH, outW, strideH, strideW, padTop, padLeft } = geom;
   const [xs0, xs1, xs2, xs3] = x.stride as [number, number, number, number];
   const [os0, os1, os2, os3] = out.stride as [number, number, number, number];
@@ -53,9 +66,14 @@ export function maxPool2dForward(
       const xp = x.offset + n * xs0 + c * xs1;
       const op = out.offset + n * os0 + c * os1;
       for (let oh = 0; oh < outH; oh++) {
-        const [h0, h1] = window(oh, strideH, padTop, kH, H, geom.padBottom);
+        // The window clipped to the input (padding never wins, so only the inside matters).
+        const hs = oh * strideH - padTop;
+        const h0 = Math.max(hs, 0);
+        const h1 = Math.min(hs + kH, H);
         for (let ow = 0; ow < outW; ow++, k++) {
-          const [w0, w1] = window(ow, strideW, padLeft, kW, W, geom.padRight);
+          const ws = ow * strideW - padLeft;
+          const w0 = Math.max(ws, 0);
+          const w1 = Math.min(ws + kW, W);
           let best = -Infinity;
           let at = -1;
           for (let h = h0; h < h1; h++) {
@@ -90,6 +108,11 @@ export function maxPool2dBackward(
   geom: PoolGeometry,
 ): Tensor {
   checkPoolShapes(geom, dx, dy, argmax);
+  if (isPairTiling(geom)) {
+    if (!onKernel(dx, dy)) return maxPool2x2Backward(dx, dy, argmax, geom);
+    maxPool2x2BackwardWasm(dx, dy, argmax, geom);
+    return dx;
+  }
   const { N, C, W, outH, outW } = geom;
   const [xs0, xs1, xs2, xs3] = dx.stride as [number, number, number, number];
   const [os0, os1, os2, os3] = dy.stride as [number, number, number, number];
@@ -106,6 +129,106 @@ export function maxPool2dBackward(
           const at = argmax[k]!;
           const h = Math.floor(at / W);
           dd[xp + h * xs2 + (at - h * W) * xs3] += gd[op + oh * os2 + ow * os3]!;
+        }
+      }
+    }
+  }
+  return dx;
+}
+
+// Float32 tensors go to the WebAssembly kernel where the runtime has SIMD; float64 stays here.
+function onKernel(a: Tensor, b: Tensor): boolean {
+  return wasmSimdSupported && a.data instanceof Float32Array && b.data instanceof Float32Array;
+}
+
+// The pooling of VGG-style networks: 2×2 windows, stride 2, no padding, every window inside the
+// input. It gets loops of its own, the four inputs of a window read as four named values.
+function isPairTiling(g: PoolGeometry): boolean {
+  return (
+    g.kH === 2 &&
+    g.kW === 2 &&
+    g.strideH === 2 &&
+    g.strideW === 2 &&
+    g.padTop + g.padBottom + g.padLeft + g.padRight === 0 &&
+    2 * g.outH <= g.H &&
+    2 * g.outW <= g.W
+  );
+}
+
+// maxPool2dForward for 2×2 windows at stride 2: the same comparisons in the same order (row-major,
+// strictly greater, so the first maximum and a leading NaN win), unrolled.
+function maxPool2x2Forward(out: Tensor, argmax: Int32Array, x: Tensor, geom: PoolGeometry): Tensor {
+  const { N, C, W, outH, outW } = geom;
+  const [xs0, xs1, xs2, xs3] = x.stride as [number, number, number, number];
+  const [os0, os1, os2, os3] = out.stride as [number, number, number, number];
+  const xd = x.data;
+  const od = out.data;
+  const step = 2 * xs3;
+  let k = 0;
+  for (let n = 0; n < N; n++) {
+    for (let c = 0; c < C; c++) {
+      for (let oh = 0; oh < outH; oh++) {
+        let top = x.offset + n * xs0 + c * xs1 + 2 * oh * xs2;
+        let o = out.offset + n * os0 + c * os1 + oh * os2;
+        let at = 2 * oh * W; // h·W + w of the window's top-left input
+        for (let ow = 0; ow < outW; ow++, k++, top += step, o += os3, at += 2) {
+          const bottom = top + xs2;
+          let best = xd[top]!;
+          let win = at;
+          const b = xd[top + xs3]!;
+          if (b > best) {
+            best = b;
+            win = at + 1;
+          }
+          const c0 = xd[bottom]!;
+          if (c0 > best) {
+            best = c0;
+            win = at + W;
+          }
+          const d = xd[bottom + xs3]!;
+          if (d > best) {
+            best = d;
+            win = at + W + 1;
+          }
+          od[o] = best;
+          argmax[k] = win;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+// maxPool2dBackward for 2×2 windows at stride 2: each window's four inputs are written once (dy
+// at the winner, 0 elsewhere), so dx needs no zeroing pass unless a last odd row or column is
+// left outside every window.
+function maxPool2x2Backward(
+  dx: Tensor,
+  dy: Tensor,
+  argmax: Int32Array,
+  geom: PoolGeometry,
+): Tensor {
+  const { N, C, H, W, outH, outW } = geom;
+  const [xs0, xs1, xs2, xs3] = dx.stride as [number, number, number, number];
+  const [os0, os1, os2, os3] = dy.stride as [number, number, number, number];
+  const dd = dx.data;
+  const gd = dy.data;
+  if (2 * outH < H || 2 * outW < W) zeroImage(dx, geom);
+  const step = 2 * xs3;
+  let k = 0;
+  for (let n = 0; n < N; n++) {
+    for (let c = 0; c < C; c++) {
+      for (let oh = 0; oh < outH; oh++) {
+        let top = dx.offset + n * xs0 + c * xs1 + 2 * oh * xs2;
+        let o = dy.offset + n * os0 + c * os1 + oh * os2;
+        let at = 2 * oh * W;
+        for (let ow = 0; ow < outW; ow++, k++, top += step, o += os3, at += 2) {
+          const g = gd[o]!;
+          const win = argmax[k]! - at; // 0, 1, W or W + 1
+          dd[top] = win === 0 ? g : 0;
+          dd[top + xs3] = win === 1 ? g : 0;
+          dd[top + xs2] = win === W ? g : 0;
+          dd[top + xs2 + xs3] = win === W + 1 ? g : 0;
         }
       }
     }
@@ -133,6 +256,10 @@ function zeroImage(t: Tensor, geom: { N: number; C: number; H: number; W: number
  */
 export function avgPool2dForward(out: Tensor, x: Tensor, geom: PoolGeometry): Tensor {
   checkPoolShapes(geom, x, out);
+  if (isPairTiling(geom) && onKernel(out, x)) {
+    avgPool2x2ForwardWasm(out, x, geom);
+    return out;
+  }
   const { N, C, H, W, kH, kW, outH, outW, strideH, strideW, padTop, padLeft } = geom;
   const [xs0, xs1, xs2, xs3] = x.stride as [number, number, number, number];
   const [os0, os1, os2, os3] = out.stride as [number, number, number, number];
@@ -166,6 +293,10 @@ export function avgPool2dForward(out: Tensor, x: Tensor, geom: PoolGeometry): Te
  */
 export function avgPool2dBackward(dx: Tensor, dy: Tensor, geom: PoolGeometry): Tensor {
   checkPoolShapes(geom, dx, dy);
+  if (isPairTiling(geom) && onKernel(dx, dy)) {
+    avgPool2x2BackwardWasm(dx, dy, geom);
+    return dx;
+  }
   const { N, C, H, W, kH, kW, outH, outW, strideH, strideW, padTop, padLeft } = geom;
   const [xs0, xs1, xs2, xs3] = dx.stride as [number, number, number, number];
   const [os0, os1, os2, os3] = dy.stride as [number, number, number, number];

@@ -7,7 +7,10 @@
 // the kernel's time at 256³, 3% at 512³ and 1024³. Letting callers allocate tensors inside wasm
 // memory would save that, but needs an allocator with lifetimes beside the garbage collector
 // (and a memory that never detaches on growth), which plain ndarray tensors do not have.
-// Where WebAssembly SIMD is missing, or for float64, everything falls back to `gemmStrided`.
+// Callers that build an operand themselves (the conv's column matrix, by im2col in the same
+// module) instead take regions of kernel memory for one call (`kernelRegions`) and run the
+// product on them in place (`gemmWasmStaged`). Where WebAssembly SIMD is missing, or for
+// float64, everything falls back to `gemmStrided`.
 import { checkGemmShapes, gemmStrided } from './gemm.js';
 import type { GemmArray, GemmMatrix } from './gemm.js';
 import { gemmWasmBase64, gemmWasmSharedBase64 } from './wasm/gemm-wasm.js';
@@ -31,12 +34,90 @@ export type KernelArgs = [
   scratch: number,
 ];
 
-/** The exports of the compiled kernel (assembly/gemm.ts). */
+/**
+ * Arguments of the kernel's `im2col` and `col2im` (assembly/conv.ts): the image's byte address and
+ * its [C, H, W], the conv geometry, then the column matrix's byte address and row length.
+ */
+export type Im2colArgs = [
+  image: number,
+  C: number,
+  H: number,
+  W: number,
+  kH: number,
+  kW: number,
+  outH: number,
+  outW: number,
+  strideH: number,
+  strideW: number,
+  padTop: number,
+  padLeft: number,
+  dilationH: number,
+  dilationW: number,
+  cols: number,
+  ld: number,
+];
+
+/**
+ * The exports of the compiled kernel module (assembly/gemm.ts, conv.ts, pool.ts). Addresses are
+ * in bytes; the 2×2 pooling kernels work on `planes` contiguous [H, W] images.
+ */
 export interface GemmKernelExports {
   heapBase(): number;
   scratchBytes(): number;
   gemm(...args: KernelArgs): void;
+  im2col(...args: Im2colArgs): void;
+  col2im(...args: Im2colArgs): void;
+  maxPool2x2Forward(
+    x: number,
+    planes: number,
+    H: number,
+    W: number,
+    outH: number,
+    outW: number,
+    y: number,
+    argmax: number,
+  ): void;
+  maxPool2x2Backward(
+    dy: number,
+    argmax: number,
+    planes: number,
+    H: number,
+    W: number,
+    outH: number,
+    outW: number,
+    dx: number,
+  ): void;
+  avgPool2x2Forward(
+    x: number,
+    planes: number,
+    H: number,
+    W: number,
+    outH: number,
+    outW: number,
+    y: number,
+  ): void;
+  avgPool2x2Backward(
+    dy: number,
+    planes: number,
+    H: number,
+    W: number,
+    outH: number,
+    outW: number,
+    dx: number,
+  ): void;
 }
+
+const KERNEL_FUNCTIONS = [
+  'heapBase',
+  'scratchBytes',
+  'gemm',
+  'im2col',
+  'col2im',
+  'maxPool2x2Forward',
+  'maxPool2x2Backward',
+  'avgPool2x2Forward',
+  'avgPool2x2Backward',
+] as const satisfies readonly (keyof GemmKernelExports)[];
 
 // (module (func (result v128) v128.const 0)): validates only where SIMD is implemented.
 const SIMD_PROBE = new Uint8Array([
@@ -80,18 +161,23 @@ let kernel: GemmKernel | undefined;
 
 /** The exports of a kernel instance, checked to be the functions this loader calls. */
 export function kernelExports(instance: WebAssembly.Instance): GemmKernelExports {
-  const { heapBase, scratchBytes, gemm } = instance.exports;
-  if (
-    typeof heapBase !== 'function' ||
-    typeof scratchBytes !== 'function' ||
-    typeof gemm !== 'function'
-  ) {
-    throw new Error('gemm: the WebAssembly module does not export heapBase, scratchBytes and gemm');
+  const missing = KERNEL_FUNCTIONS.filter((name) => typeof instance.exports[name] !== 'function');
+  if (missing.length > 0) {
+    throw new Error(`gemm: the WebAssembly module does not export ${missing.join(', ')}`);
   }
+  // Every name was just checked to be a function; their signatures are the module's (assembly/).
+  const f = (name: (typeof KERNEL_FUNCTIONS)[number]) =>
+    instance.exports[name] as (...args: number[]) => number;
   return {
-    heapBase: heapBase as () => number,
-    scratchBytes: scratchBytes as () => number,
-    gemm: gemm as (...args: KernelArgs) => void,
+    heapBase: f('heapBase'),
+    scratchBytes: f('scratchBytes'),
+    gemm: f('gemm'),
+    im2col: f('im2col'),
+    col2im: f('col2im'),
+    maxPool2x2Forward: f('maxPool2x2Forward'),
+    maxPool2x2Backward: f('maxPool2x2Backward'),
+    avgPool2x2Forward: f('avgPool2x2Forward'),
+    avgPool2x2Backward: f('avgPool2x2Backward'),
   };
 }
 
@@ -100,25 +186,46 @@ export function kernelExports(instance: WebAssembly.Instance): GemmKernelExports
  * one (Node; cross-origin-isolated pages), so worker threads can run on the same operands.
  */
 export function gemmKernel(): GemmKernel {
-  if (kernel) return kernel;
-  let memory: WebAssembly.Memory;
-  let module: WebAssembly.Module;
-  try {
-    memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared: true });
-    module = new WebAssembly.Module(decode(gemmWasmSharedBase64));
-  } catch {
+  kernel ??= createGemmKernel();
+  return kernel;
+}
+
+/**
+ * A new kernel instance on a fresh one-page memory: shared where the runtime allows it (unless
+ * `shared` is false), else unshared, whose buffer is replaced (and old views detached) when it grows.
+ */
+export function createGemmKernel(shared = true): GemmKernel {
+  let memory: WebAssembly.Memory | undefined;
+  let module: WebAssembly.Module | undefined;
+  if (shared) {
+    try {
+      memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared: true });
+      module = new WebAssembly.Module(decode(gemmWasmSharedBase64));
+    } catch {
+      memory = undefined;
+    }
+  }
+  if (memory === undefined || module === undefined) {
     memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES });
     module = new WebAssembly.Module(decode(gemmWasmBase64));
   }
   const exports = kernelExports(new WebAssembly.Instance(module, { env: { memory } }));
-  kernel = {
+  return {
     module,
     memory,
     exports,
     heap: align64(exports.heapBase()),
     scratchBytes: align64(exports.scratchBytes()),
   };
-  return kernel;
+}
+
+/**
+ * Make `k` the instance every WebAssembly kernel call uses (undefined: a new default one on next
+ * use). For tests of the unshared memory; refused while a thread pool runs on the current one.
+ */
+export function setGemmKernel(k: GemmKernel | undefined): void {
+  if (runner) throw new Error('setGemmKernel: stop the GEMM thread pool first');
+  kernel = k;
 }
 
 let view = new Float32Array(0);
@@ -226,6 +333,67 @@ export function reserveScratch(regions: number): void {
   extraScratch = Math.max(extraScratch, regions);
 }
 
+// Operands start after the scratch regions: the calling thread's, then one per helper thread.
+function operandBase(k: GemmKernel): number {
+  return k.heap + k.scratchBytes * (1 + extraScratch);
+}
+
+/** Byte addresses of float32 regions in kernel memory, and a view of all of that memory. */
+export interface KernelRegions {
+  /** All of kernel memory as float32; region i starts at element at[i] / 4. */
+  readonly heap: Float32Array;
+  /** Byte address of each region, 64-byte aligned. */
+  readonly at: number[];
+}
+
+/**
+ * Lay out regions of `floats[i]` float32 each in kernel memory, after every thread's scratch,
+ * growing the memory if needed. They are the caller's until its next call into this module.
+ * The view is taken after any growth; growing again (a later call) may detach it.
+ */
+export function kernelRegions(floats: readonly number[]): KernelRegions {
+  const k = gemmKernel();
+  const at: number[] = [];
+  let top = operandBase(k);
+  for (const n of floats) {
+    at.push(top);
+    top = align64(top + n * 4);
+  }
+  return { heap: kernelView(k, top), at };
+}
+
+/**
+ * C ← alpha·A·B + beta·C on operands already in kernel memory (byte addresses from
+ * `kernelRegions`, strides in elements; A M×K, B K×N, C M×N), on the thread pool when one is
+ * installed. Nothing is copied; float32 only, so the caller checks `wasmSimdSupported` first.
+ */
+export function gemmWasmStaged(
+  M: number,
+  N: number,
+  K: number,
+  alpha: number,
+  aPtr: number,
+  aRs: number,
+  aCs: number,
+  bPtr: number,
+  bRs: number,
+  bCs: number,
+  beta: number,
+  cPtr: number,
+  cRs: number,
+  cCs: number,
+): void {
+  const k = gemmKernel();
+  if (runner) {
+    const a = { ptr: aPtr, rs: aRs, cs: aCs, lo: -1, len: 0, at: aPtr };
+    const b = { ptr: bPtr, rs: bRs, cs: bCs, lo: -1, len: 0, at: bPtr };
+    const c = { ptr: cPtr, rs: cRs, cs: cCs, lo: -1, len: 0, at: cPtr };
+    runner(k, M, N, K, alpha, a, b, beta, c, k.heap);
+    return;
+  }
+  k.exports.gemm(M, N, K, alpha, aPtr, aRs, aCs, bPtr, bRs, bCs, beta, cPtr, cRs, cCs, k.heap);
+}
+
 /**
  * C ← alpha·A·B + beta·C on raw strided Float32Array storage, on the SIMD kernel: A is M×K,
  * B is K×N, C is M×N; same meaning as `gemmStrided`, to which other cases fall back.
@@ -280,7 +448,7 @@ export function gemmWasmStrided(
   const sb = plan(K, N, bOff, bRowStride, bColStride);
   const sc = plan(M, N, cOff, cRowStride, cColStride);
   const scratch = k.heap;
-  let top = scratch + k.scratchBytes * (1 + extraScratch);
+  let top = operandBase(k);
   for (const s of [sa, sb, sc]) {
     s.at = top;
     top = align64(top + s.len * 4);

@@ -35,7 +35,18 @@ export {
 } from './ndarray.js';
 export { Rng } from './rng.js';
 export { type GemmArray, type GemmMatrix, gemm, gemmNaive, gemmStrided } from './gemm.js';
-export { gemmWasm, gemmWasmStrided, wasmSimdSupported } from './gemm-wasm.js';
+export {
+  type GemmKernel,
+  type GemmKernelExports,
+  type Im2colArgs,
+  type KernelRegions,
+  gemmKernel,
+  gemmWasm,
+  gemmWasmStaged,
+  gemmWasmStrided,
+  kernelRegions,
+  wasmSimdSupported,
+} from './gemm-wasm.js';
 export {
   type Param,
   type Layer,

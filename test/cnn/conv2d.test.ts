@@ -4,6 +4,7 @@ import {
   Rng,
   ShapeError,
   checkGradients,
+  copy,
   dot,
   fromArray,
   like,
@@ -23,6 +24,8 @@ import {
   type ConvGeometry,
   type ConvOptions,
 } from '../../lib/cnn/index.js';
+import { startGemmPool, stopGemmPool } from '../../lib/core/gemm-pool.js';
+import { createGemmKernel, gemmKernel, setGemmKernel } from '../../lib/core/gemm-wasm.js';
 import { layouts, randomTensor, relativeDifference, type Layout } from './helpers.js';
 
 // The tutorial's worked example (learn_dl cnn.py init_test): a 5×5×3 input, two 3×3×3 filters,
@@ -194,12 +197,15 @@ describe('conv2d', () => {
     }
   });
 
-  for (const tier of ['wasm', 'typescript'] as const) {
-    it(`fast kernels (${tier} GEMM) equal naive on random shapes, strides, paddings, dilations and views`, () => {
-      setConvGemm(tier);
+  // 'wasm' runs float32 through im2col, GEMM and col2im in kernel memory (float64 stays on the
+  // TypeScript path); 'wasm + pool' does so with the GEMM handed to the thread pool's runner.
+  for (const tier of ['wasm', 'wasm + pool', 'typescript'] as const) {
+    it(`fast kernels (${tier} GEMM) equal naive on random shapes, strides, paddings, dilations and views`, async () => {
+      setConvGemm(tier === 'typescript' ? 'typescript' : 'wasm');
+      if (tier === 'wasm + pool') expect(await startGemmPool(2)).to.equal(2);
       try {
         const config = fc.record({
-          N: fc.integer({ min: 1, max: 2 }),
+          N: fc.integer({ min: 1, max: 3 }),
           C: fc.integer({ min: 1, max: 4 }),
           F: fc.integer({ min: 1, max: 5 }),
           H: fc.integer({ min: 1, max: 9 }),
@@ -230,6 +236,7 @@ describe('conv2d', () => {
         );
       } finally {
         setConvGemm('wasm');
+        await stopGemmPool();
       }
     });
   }
@@ -268,6 +275,202 @@ describe('conv2d', () => {
     ).to.throw(ShapeError, /\[1, 3, 3, 2\].*\[1, 3, 2, 2\]/);
   });
 });
+
+// The three passes on one tier: out, dx, and dw, db accumulated onto seeded nonzero starts.
+function passes(
+  tier: 'wasm' | 'typescript',
+  x: Tensor,
+  w: Tensor,
+  b: Tensor,
+  dy: Tensor,
+  geom: ConvGeometry,
+): Tensor[] {
+  setConvGemm(tier);
+  try {
+    const rng = new Rng(99);
+    const out = conv2dForward(zeros(dy.shape, 'float32'), x, w, b, geom);
+    const dx = conv2dBackwardInput(zeros(x.shape, 'float32'), dy, w, geom);
+    const dw = randomTensor(rng, w.shape, 'contiguous', 'float32');
+    const db = randomTensor(rng, b.shape, 'contiguous', 'float32');
+    conv2dBackwardWeights(dw, db, dy, x, geom);
+    return [out, dx, dw, db];
+  } finally {
+    setConvGemm('wasm');
+  }
+}
+
+interface Shape {
+  N: number;
+  C: number;
+  F: number;
+  H: number;
+  W: number;
+  k: [number, number];
+  options: ConvOptions;
+}
+
+// Largest relative difference between the float32 passes in kernel memory and the TypeScript
+// path, over out, dx, dw and db, on inputs laid out as `layout`.
+function kernelVersusTypescript(s: Shape, seed: number, layout: Layout = 'contiguous'): number {
+  const rng = new Rng(seed);
+  const x = randomTensor(rng, [s.N, s.C, s.H, s.W], layout, 'float32');
+  const w = randomTensor(rng, [s.F, s.C, ...s.k], layout, 'float32');
+  const b = randomTensor(rng, [s.F], layout, 'float32');
+  const geom = convGeometry(x.shape, w.shape, s.options);
+  const dy = randomTensor(rng, [s.N, s.F, geom.outH, geom.outW], layout, 'float32');
+  const onKernel = passes('wasm', x, w, b, dy, geom);
+  const reference = passes('typescript', x, w, b, dy, geom);
+  return Math.max(...onKernel.map((t, i) => relativeDifference(t, reference[i]!)));
+}
+
+// Shapes past every block edge of the GEMM (KC = 512 deep, MC = 128 rows, NC = 4096 columns) and
+// of the batching: three images in products of two (K·P ≈ 1.5M of a 4M budget), then one.
+const blockEdges: [string, Shape][] = [
+  ['K = C·kH·kW = 513 > KC', { N: 1, C: 57, F: 5, H: 5, W: 6, k: [3, 3], options: { pad: 1 } }],
+  ['F = 129 > MC', { N: 1, C: 2, F: 129, H: 4, W: 5, k: [3, 3], options: { pad: 1 } }],
+  ['outH·outW = 4225 > NC', { N: 1, C: 2, F: 3, H: 65, W: 65, k: [3, 3], options: { pad: 1 } }],
+  [
+    'three images, two per product',
+    { N: 3, C: 32, F: 3, H: 72, W: 72, k: [3, 3], options: { pad: 1 } },
+  ],
+];
+
+describe('conv2d in WebAssembly kernel memory (float32)', () => {
+  it('equals the TypeScript path on every edge of the 4×8 GEMM tile and the 4-lane row copies', () => {
+    for (const stride of [1, 2]) {
+      for (let F = 1; F <= 9; F++) {
+        for (const W of [1, 2, 3, 4, 5, 6, 7, 8, 9, 15, 16, 17]) {
+          const s: Shape = { N: 1, C: 2, F, H: 3, W, k: [3, 3], options: { pad: 1, stride } };
+          const error = kernelVersusTypescript(s, F * 100 + W);
+          expect(error).to.be.below(1e-5, `F = ${F}, W = ${W}, stride ${stride}`);
+        }
+      }
+    }
+  });
+
+  for (const [label, shape] of blockEdges) {
+    it(`equals the TypeScript path across block edges (${label})`, () => {
+      expect(kernelVersusTypescript(shape, 3)).to.be.below(1e-5);
+    });
+  }
+
+  it('equals the TypeScript path on strided, transposed and reversed views', () => {
+    const shape: Shape = {
+      N: 2,
+      C: 3,
+      F: 5,
+      H: 7,
+      W: 9,
+      k: [3, 2],
+      options: { pad: [1, 0, 2, 1], stride: [1, 2], dilation: [2, 1] },
+    };
+    for (const layout of layouts) {
+      expect(kernelVersusTypescript(shape, 8, layout)).to.be.below(1e-5, layout);
+    }
+  });
+
+  it('equals the TypeScript path with the GEMM split over the thread pool', async () => {
+    expect(await startGemmPool(2)).to.equal(2);
+    try {
+      // Each pass is 20 × 1800 × 144 multiply-adds, past the pool's 128³ threshold.
+      const shape: Shape = { N: 2, C: 16, F: 20, H: 30, W: 30, k: [3, 3], options: { pad: 1 } };
+      expect(kernelVersusTypescript(shape, 4)).to.be.below(1e-5);
+      expect(kernelVersusTypescript(blockEdges[3]![1], 5)).to.be.below(1e-5);
+    } finally {
+      await stopGemmPool();
+    }
+  });
+
+  it('grows an unshared kernel memory, refreshing its views, and stays equal', () => {
+    const saved = gemmKernel();
+    const fresh = createGemmKernel(false);
+    setGemmKernel(fresh);
+    try {
+      expect(fresh.memory.buffer).to.not.be.instanceOf(SharedArrayBuffer);
+      const small: Shape = { N: 1, C: 2, F: 3, H: 6, W: 7, k: [3, 3], options: { pad: 1 } };
+      expect(kernelVersusTypescript(small, 1)).to.be.below(1e-5);
+      const before = fresh.memory.buffer;
+      // cols alone is 288 × 4096 floats (4.5 MiB), beyond what the small call needed.
+      const large: Shape = { N: 1, C: 32, F: 8, H: 64, W: 64, k: [3, 3], options: { pad: 1 } };
+      expect(kernelVersusTypescript(large, 2)).to.be.below(1e-5);
+      expect(fresh.memory.buffer.byteLength).to.be.above(before.byteLength);
+      expect(before.byteLength).to.equal(0, 'growth detaches the old unshared buffer');
+      expect(kernelVersusTypescript(small, 1)).to.be.below(1e-5);
+    } finally {
+      setGemmKernel(saved);
+    }
+  });
+
+  it("setConvGemm('typescript') leaves kernel memory untouched", () => {
+    const saved = gemmKernel();
+    const fresh = createGemmKernel(false);
+    setGemmKernel(fresh);
+    setConvGemm('typescript');
+    try {
+      const rng = new Rng(6);
+      const x = randomTensor(rng, [1, 8, 16, 16], 'contiguous', 'float32');
+      const w = randomTensor(rng, [8, 8, 3, 3], 'contiguous', 'float32');
+      const geom = convGeometry(x.shape, w.shape, { pad: 1 });
+      const out = conv2dForward(zeros([1, 8, 16, 16], 'float32'), x, w, null, geom);
+      conv2dBackwardInput(zeros(x.shape, 'float32'), out, w, geom);
+      conv2dBackwardWeights(zeros(w.shape, 'float32'), null, out, x, geom);
+      expect(fresh.memory.buffer.byteLength).to.equal(65536, 'still the one initial page');
+    } finally {
+      setConvGemm('wasm');
+      setGemmKernel(saved);
+    }
+  });
+
+  // The analytic gradients come from the float32 kernels; the numerical ones from the float64
+  // forward (conv is linear, so both describe the same function).
+  for (const cfg of gradientConfigs) {
+    it(`float32 backward (input, weights, bias) matches numerical gradient (${cfg.label})`, () => {
+      const result = float32GradientCheck(fast, cfg.x, cfg.w, cfg.options, 7);
+      // Observed about 1e-7: the analytic side is rounded to float32.
+      expect(result.maxError).to.be.below(1e-4, result.describe());
+    });
+  }
+
+  it('float32 gradient check catches a backward that forgets to flip the filter', () => {
+    const wrong: Impl = {
+      ...fast,
+      backwardInput: (dx, dy, w, geom) => {
+        const flipped = w.step(1, 1, -1, -1) as Tensor;
+        return conv2dBackwardInput(dx, dy, flipped, geom);
+      },
+    };
+    const result = float32GradientCheck(wrong, [2, 2, 5, 4], [2, 2, 3, 3], { pad: 1 }, 3);
+    expect(result.maxError).to.be.above(1e-2);
+  });
+});
+
+// gradientCheck with the backward passes run on float32 copies of x, w, b, dy.
+function float32GradientCheck(
+  impl: Impl,
+  xShape: number[],
+  wShape: number[],
+  options: ConvOptions,
+  seed: number,
+) {
+  const rng = new Rng(seed);
+  const x = randomTensor(rng, xShape);
+  const w = randomTensor(rng, wShape);
+  const b = randomTensor(rng, [wShape[0]!]);
+  const geom = convGeometry(x.shape, w.shape, options);
+  const out = zeros([geom.N, geom.F, geom.outH, geom.outW]);
+  const dy = rng.fillNormal(like(out));
+  const [x32, w32, dy32] = [copy(x, 'float32'), copy(w, 'float32'), copy(dy, 'float32')];
+  const dx = copy(impl.backwardInput(zeros(x.shape, 'float32'), dy32, w32, geom), 'float64');
+  const dw32 = zeros(w.shape, 'float32');
+  const db32 = zeros(b.shape, 'float32');
+  impl.backwardWeights(dw32, db32, dy32, x32, geom);
+  const loss = (): number => dot(dy, conv2dForward(out, x, w, b, geom));
+  return checkGradients(loss, [
+    { name: 'x', value: x, grad: dx },
+    { name: 'w', value: w, grad: copy(dw32, 'float64') },
+    { name: 'b', value: b, grad: copy(db32, 'float64') },
+  ]);
+}
 
 interface Case {
   N: number;

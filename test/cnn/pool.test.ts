@@ -1,6 +1,15 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { Rng, checkGradients, dot, fromArray, like, toArray, zeros } from '../../lib/core/index.js';
+import {
+  Rng,
+  checkGradients,
+  copy,
+  dot,
+  fromArray,
+  like,
+  toArray,
+  zeros,
+} from '../../lib/core/index.js';
 import {
   avgPool2dBackward,
   avgPool2dForward,
@@ -196,6 +205,100 @@ describe('pooling', () => {
       { seed: 20261128, numRuns: 150 },
     );
   });
+
+  it('2×2 stride-2 pooling (the WebAssembly kernel for float32) equals naive on random sizes and views', () => {
+    // Widths up to 21 put outW on both sides of every multiple of the kernel's four lanes; odd
+    // sizes leave a last row or column outside every window (and in ceil mode, leave this path).
+    const config = fc.record({
+      N: fc.integer({ min: 1, max: 3 }),
+      C: fc.integer({ min: 1, max: 3 }),
+      H: fc.integer({ min: 2, max: 9 }),
+      W: fc.integer({ min: 2, max: 21 }),
+      ceilMode: fc.boolean(),
+      views: fc.tuple(
+        fc.constantFrom(...layouts),
+        fc.constantFrom(...layouts),
+        fc.constantFrom(...layouts),
+      ),
+      dtype: fc.constantFrom('float64' as const, 'float32' as const),
+      seed: fc.nat(1000),
+    });
+    fc.assert(
+      fc.property(config, (c) => {
+        const rng = new Rng(c.seed);
+        const x = randomTensor(rng, [c.N, c.C, c.H, c.W], c.views[0], c.dtype);
+        const geom = poolGeometry(x.shape, { kernel: 2, ceilMode: c.ceilMode });
+        const dy = randomTensor(rng, outShape(geom), c.views[1], c.dtype);
+        // Average pooling sums four float32 values in float32 on the kernel, in float64 here.
+        const tol = c.dtype === 'float64' ? 1e-12 : 1e-6;
+        const make = (shape: number[]) => randomTensor(rng, shape, c.views[2], c.dtype);
+        const [a1, a2] = [new Int32Array(dy.size), new Int32Array(dy.size)];
+        const o1 = maxPool2dForward(make(dy.shape), a1, x, geom);
+        const o2 = maxPool2dNaiveForward(make(dy.shape), a2, x, geom);
+        expect(toArray(o1)).to.deep.equal(toArray(o2));
+        expect(Array.from(a1)).to.deep.equal(Array.from(a2));
+        const d1 = maxPool2dBackward(make(x.shape), dy, a1, geom);
+        const d2 = maxPool2dNaiveBackward(make(x.shape), dy, a2, geom);
+        expect(toArray(d1)).to.deep.equal(toArray(d2));
+        const v1 = avgPool2dForward(make(dy.shape), x, geom);
+        const v2 = avgPool2dNaiveForward(make(dy.shape), x, geom);
+        expect(relativeDifference(v1, v2)).to.be.below(tol);
+        const g1 = avgPool2dBackward(make(x.shape), dy, geom);
+        const g2 = avgPool2dNaiveBackward(make(x.shape), dy, geom);
+        expect(relativeDifference(g1, g2)).to.be.below(tol);
+      }),
+      { seed: 20261129, numRuns: 200 },
+    );
+  });
+
+  it('2×2 max pooling in float32 keeps the first of tied maxima and a leading NaN, in SIMD lanes and the tail', () => {
+    // Five windows in a row: four fill the kernel's lanes, the fifth runs in its scalar tail.
+    const top = [7, 7, NaN, 1, 1, NaN, 0, 0, 3, NaN];
+    const bottom = [7, 7, 2, 3, 2, 0, 0, 5, NaN, NaN];
+    for (const row of [top, bottom]) expect(row).to.have.length(10);
+    const x = fromArray([...top, ...bottom], [1, 1, 2, 10], 'float32');
+    const geom = poolGeometry(x.shape, { kernel: 2 });
+    const [a1, a2] = [new Int32Array(5), new Int32Array(5)];
+    const o1 = maxPool2dForward(zeros([1, 1, 1, 5], 'float32'), a1, x, geom);
+    const o2 = maxPool2dNaiveForward(zeros([1, 1, 1, 5], 'float32'), a2, x, geom);
+    expect(toArray(o1)).to.deep.equal([7, NaN, 2, 5, 3]);
+    expect(Array.from(a1)).to.deep.equal([0, 2, 14, 17, 8]);
+    expect(toArray(o2)).to.deep.equal(toArray(o1));
+    expect(Array.from(a2)).to.deep.equal(Array.from(a1));
+  });
+
+  for (const kind of ['max', 'avg'] as const) {
+    it(`float32 2×2 ${kind} pooling backward matches numerical gradient`, () => {
+      // Analytic gradient from the float32 kernel, numerical from the float64 forward.
+      const rng = new Rng(12);
+      const x = randomTensor(rng, [2, 3, 6, 11]);
+      const geom = poolGeometry(x.shape, { kernel: 2 });
+      const out = zeros(outShape(geom));
+      const dy = rng.fillNormal(like(out));
+      const argmax = new Int32Array(out.size);
+      const x32 = copy(x, 'float32');
+      const dx32 = zeros(x.shape, 'float32');
+      if (kind === 'max') {
+        maxPool2dForward(zeros(out.shape, 'float32'), argmax, x32, geom);
+        maxPool2dBackward(dx32, copy(dy, 'float32'), argmax, geom);
+      } else {
+        avgPool2dBackward(dx32, copy(dy, 'float32'), geom);
+      }
+      const forward = () =>
+        kind === 'max' ? maxPool2dForward(out, argmax, x, geom) : avgPool2dForward(out, x, geom);
+      const dx = copy(dx32, 'float64');
+      const result = checkGradients(() => dot(dy, forward()), [{ name: 'x', value: x, grad: dx }]);
+      expect(result.maxError).to.be.below(1e-6, result.describe());
+      // Negative control: the gradient routed to the wrong input of each window fails.
+      const shifted = like(dx);
+      shifted.data.set(dx.data.subarray(0, dx.size - 1), 1);
+      const wrong = checkGradients(
+        () => dot(dy, forward()),
+        [{ name: 'x', value: x, grad: shifted }],
+      );
+      expect(wrong.maxError).to.be.above(1e-2);
+    });
+  }
 
   it('throws naming both shapes when the output does not fit the geometry', () => {
     const geom = poolGeometry([1, 2, 4, 4], { kernel: 2 });

@@ -1,0 +1,167 @@
+// im2col and col2im (lib/cnn/im2col.ts) for float32 inside the kernel's memory, compiled into the
+// same module as the GEMM (assembly/gemm.ts) so the column matrix they build is the GEMM's operand
+// as it lies, and the pool's threads read it without a copy. Images are contiguous [C, H, W]; the
+// column matrix is row-major with row length `ld`. Stride-1 rows of a receptive field are
+// contiguous runs, copied (or added) four lanes at a time; the padding is zero fill.
+
+// The first ow whose input column ow·stride − padBefore + tap is ≥ 0, at most `out`.
+function validLo(out: i32, stride: i32, padBefore: i32, tap: i32): i32 {
+  const before = padBefore - tap;
+  return before <= 0 ? 0 : min(out, (before + stride - 1) / stride);
+}
+
+// One past the last ow whose input column lies inside [0, size), at least `lo`. Integer division
+// truncates toward zero, so a negative numerator (no valid column) is handled before dividing.
+function validHi(out: i32, stride: i32, padBefore: i32, tap: i32, size: i32, lo: i32): i32 {
+  const last = size - 1 + padBefore - tap;
+  return last < 0 ? lo : max(lo, min(out, last / stride + 1));
+}
+
+// n floats of zeros at p; short runs (the one-pixel borders of a padded conv) by hand, since a
+// memory.fill call costs more than a few stores.
+function zero(p: usize, n: i32): void {
+  if (n < 8) {
+    for (let k = 0; k < n; k++) store<f32>(p + ((k << 2) as usize), 0);
+  } else {
+    memory.fill(p, 0, (n << 2) as usize);
+  }
+}
+
+// dst[k] ← src[k·step] for k < n (step in floats); step 1 moves four lanes at a time.
+function gather(dst: usize, src: usize, n: i32, step: i32): void {
+  let k = 0;
+  if (step === 1) {
+    for (; k + 4 <= n; k += 4) {
+      v128.store(dst + ((k << 2) as usize), v128.load(src + ((k << 2) as usize)));
+    }
+    for (; k < n; k++) store<f32>(dst + ((k << 2) as usize), load<f32>(src + ((k << 2) as usize)));
+    return;
+  }
+  const stepBytes = (step << 2) as usize;
+  for (; k < n; k++, src += stepBytes) store<f32>(dst + ((k << 2) as usize), load<f32>(src));
+}
+
+// dst[k·step] += src[k] for k < n, the adjoint of gather.
+function scatterAdd(dst: usize, src: usize, n: i32, step: i32): void {
+  let k = 0;
+  if (step === 1) {
+    for (; k + 4 <= n; k += 4) {
+      const at = dst + ((k << 2) as usize);
+      v128.store(at, f32x4.add(v128.load(at), v128.load(src + ((k << 2) as usize))));
+    }
+    for (; k < n; k++) {
+      const at = dst + ((k << 2) as usize);
+      store<f32>(at, load<f32>(at) + load<f32>(src + ((k << 2) as usize)));
+    }
+    return;
+  }
+  const stepBytes = (step << 2) as usize;
+  for (; k < n; k++, dst += stepBytes) {
+    store<f32>(dst, load<f32>(dst) + load<f32>(src + ((k << 2) as usize)));
+  }
+}
+
+/**
+ * cols[(c·kH + i)·kW + j, oh·outW + ow] ← x[c, oh·strideH − padTop + i·dilationH,
+ * ow·strideW − padLeft + j·dilationW] (0 in the padding), for one contiguous image x [C, H, W];
+ * cols (byte address of its first column) is row-major with row length ld floats.
+ */
+export function im2col(
+  x: usize,
+  C: i32,
+  H: i32,
+  W: i32,
+  kH: i32,
+  kW: i32,
+  outH: i32,
+  outW: i32,
+  strideH: i32,
+  strideW: i32,
+  padTop: i32,
+  padLeft: i32,
+  dilationH: i32,
+  dilationW: i32,
+  cols: usize,
+  ld: i32,
+): void {
+  let row = cols;
+  for (let c = 0; c < C; c++) {
+    const xc = x + (((c * H * W) << 2) as usize);
+    for (let i = 0; i < kH; i++) {
+      for (let j = 0; j < kW; j++) {
+        const tap = j * dilationW;
+        const lo = validLo(outW, strideW, padLeft, tap);
+        const hi = validHi(outW, strideW, padLeft, tap, W, lo);
+        // Input column of output column lo, relative to the start of an input row.
+        const first = lo * strideW - padLeft + tap;
+        let p = row;
+        for (let oh = 0; oh < outH; oh++) {
+          const h = oh * strideH - padTop + i * dilationH;
+          if (h < 0 || h >= H) {
+            zero(p, outW);
+          } else {
+            zero(p, lo);
+            gather(
+              p + ((lo << 2) as usize),
+              xc + (((h * W + first) << 2) as usize),
+              hi - lo,
+              strideW,
+            );
+            zero(p + ((hi << 2) as usize), outW - hi);
+          }
+          p += (outW << 2) as usize;
+        }
+        row += (ld << 2) as usize;
+      }
+    }
+  }
+}
+
+/**
+ * The adjoint of im2col for one contiguous image: dx [C, H, W] ← 0, then every entry of cols is
+ * added to the pixel it was copied from, in the same order as lib/cnn/im2col.ts (so the float32
+ * sums round identically).
+ */
+export function col2im(
+  dx: usize,
+  C: i32,
+  H: i32,
+  W: i32,
+  kH: i32,
+  kW: i32,
+  outH: i32,
+  outW: i32,
+  strideH: i32,
+  strideW: i32,
+  padTop: i32,
+  padLeft: i32,
+  dilationH: i32,
+  dilationW: i32,
+  cols: usize,
+  ld: i32,
+): void {
+  memory.fill(dx, 0, ((C * H * W) << 2) as usize);
+  let row = cols;
+  for (let c = 0; c < C; c++) {
+    const dc = dx + (((c * H * W) << 2) as usize);
+    for (let i = 0; i < kH; i++) {
+      for (let j = 0; j < kW; j++) {
+        const tap = j * dilationW;
+        const lo = validLo(outW, strideW, padLeft, tap);
+        const hi = validHi(outW, strideW, padLeft, tap, W, lo);
+        const first = lo * strideW - padLeft + tap;
+        for (let oh = 0; oh < outH; oh++) {
+          const h = oh * strideH - padTop + i * dilationH;
+          if (h < 0 || h >= H) continue;
+          scatterAdd(
+            dc + (((h * W + first) << 2) as usize),
+            row + (((oh * outW + lo) << 2) as usize),
+            hi - lo,
+            strideW,
+          );
+        }
+        row += (ld << 2) as usize;
+      }
+    }
+  }
+}

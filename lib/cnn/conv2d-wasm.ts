@@ -1,0 +1,164 @@
+// The fast conv passes of conv2d.ts for float32 with everything big inside the WebAssembly
+// kernel's memory: the input images are staged there once, im2col builds the column matrix
+// there (assembly/conv.ts), the GEMM reads it in place (on the thread pool when one runs), and
+// only the much smaller output is copied back. Backward-to-input lets the GEMM write dcols there
+// and col2im it there, copying out dx only. Same meaning as the TypeScript path in conv2d.ts,
+// which stays the readable reference and the fallback (float64, no WebAssembly SIMD).
+import {
+  gemmKernel,
+  gemmWasmStaged,
+  kernelRegions,
+  type Im2colArgs,
+  type Tensor,
+} from '../core/index.js';
+import { type ConvGeometry } from './geometry.js';
+import { stageMaps, stageSlices, unstageMaps, unstageSlices } from './staging.js';
+
+// The kernel's im2col / col2im arguments: image at byte `image`, columns from byte `cols`.
+function im2colArgs(image: number, g: ConvGeometry, cols: number, ld: number): Im2colArgs {
+  const { C, H, W, kH, kW, outH, outW, strideH, strideW, padTop, padLeft } = g;
+  return [
+    image,
+    C,
+    H,
+    W,
+    kH,
+    kW,
+    outH,
+    outW,
+    strideH,
+    strideW,
+    padTop,
+    padLeft,
+    g.dilationH,
+    g.dilationW,
+    cols,
+    ld,
+  ];
+}
+
+/**
+ * conv2dForward for float32 on the WebAssembly kernel: out[n] = W·cols(x[n]) + b with x, cols,
+ * W and the product in kernel memory; `chunk` images share one product (see conv2d.ts).
+ * @param out shape [N, F, outH, outW]; @param x [N, C, H, W]; @param w [F, C, kH, kW]; @param b [F] or null
+ */
+export function conv2dForwardWasm(
+  out: Tensor,
+  x: Tensor,
+  w: Tensor,
+  b: Tensor | null,
+  geom: ConvGeometry,
+  chunk: number,
+): void {
+  const { N, C, H, W, F, kH, kW, outH, outW } = geom;
+  const K = C * kH * kW;
+  const P = outH * outW;
+  const image = C * H * W;
+  const { heap, at } = kernelRegions([F * K, chunk * image, K * chunk * P, F * chunk * P]);
+  const [wAt, xAt, colsAt, yAt] = at as [number, number, number, number];
+  const { exports } = gemmKernel();
+  stageSlices(heap, wAt >> 2, w, 0, F);
+  for (let n0 = 0; n0 < N; n0 += chunk) {
+    const nb = Math.min(chunk, N - n0);
+    const L = nb * P;
+    stageSlices(heap, xAt >> 2, x, n0, nb);
+    for (let i = 0; i < nb; i++) {
+      exports.im2col(...im2colArgs(xAt + i * image * 4, geom, colsAt + i * P * 4, L));
+    }
+    // Start each row of the product at its bias (β = 1 then adds W·cols on top).
+    if (b !== null) {
+      for (let f = 0; f < F; f++) {
+        const start = (yAt >> 2) + f * L;
+        heap.fill(b.data[b.offset + f * b.stride[0]!]!, start, start + L);
+      }
+    }
+    gemmWasmStaged(F, L, K, 1, wAt, K, 1, colsAt, L, 1, b === null ? 0 : 1, yAt, L, 1);
+    unstageMaps(out, n0, nb, P, heap, yAt >> 2);
+  }
+}
+
+/**
+ * conv2dBackwardInput for float32 on the WebAssembly kernel (overwrites dx): dcols = Wᵀ·dy and
+ * col2im both in kernel memory; only dy goes in and dx comes out.
+ * @param dx shape [N, C, H, W]; @param dy [N, F, outH, outW]; @param w [F, C, kH, kW]
+ */
+export function conv2dBackwardInputWasm(
+  dx: Tensor,
+  dy: Tensor,
+  w: Tensor,
+  geom: ConvGeometry,
+  chunk: number,
+): void {
+  const { N, C, H, W, F, kH, kW, outH, outW } = geom;
+  const K = C * kH * kW;
+  const P = outH * outW;
+  const image = C * H * W;
+  const { heap, at } = kernelRegions([F * K, F * chunk * P, K * chunk * P, chunk * image]);
+  const [wAt, dyAt, colsAt, dxAt] = at as [number, number, number, number];
+  const { exports } = gemmKernel();
+  stageSlices(heap, wAt >> 2, w, 0, F);
+  for (let n0 = 0; n0 < N; n0 += chunk) {
+    const nb = Math.min(chunk, N - n0);
+    const L = nb * P;
+    stageMaps(heap, dyAt >> 2, dy, n0, nb, P);
+    // Wᵀ is the staged row-major W [F, K] read with swapped strides.
+    gemmWasmStaged(K, L, F, 1, wAt, 1, K, dyAt, L, 1, 0, colsAt, L, 1);
+    for (let i = 0; i < nb; i++) {
+      exports.col2im(...im2colArgs(dxAt + i * image * 4, geom, colsAt + i * P * 4, L));
+    }
+    unstageSlices(dx, n0, nb, heap, dxAt >> 2);
+  }
+}
+
+/**
+ * conv2dBackwardWeights for float32 on the WebAssembly kernel; ACCUMULATES into dw and db. The
+ * sum Σ_n dy[n]·cols(x[n])ᵀ is formed in kernel memory, then added into dw once.
+ * @param dw shape [F, C, kH, kW]; @param db [F] or null; @param dy [N, F, outH, outW]; @param x [N, C, H, W]
+ */
+export function conv2dBackwardWeightsWasm(
+  dw: Tensor,
+  db: Tensor | null,
+  dy: Tensor,
+  x: Tensor,
+  geom: ConvGeometry,
+  chunk: number,
+): void {
+  const { N, C, H, W, F, kH, kW, outH, outW } = geom;
+  const K = C * kH * kW;
+  const P = outH * outW;
+  const image = C * H * W;
+  const { heap, at } = kernelRegions([F * chunk * P, chunk * image, K * chunk * P, F * K]);
+  const [dyAt, xAt, colsAt, gAt] = at as [number, number, number, number];
+  const { exports } = gemmKernel();
+  for (let n0 = 0; n0 < N; n0 += chunk) {
+    const nb = Math.min(chunk, N - n0);
+    const L = nb * P;
+    stageSlices(heap, xAt >> 2, x, n0, nb);
+    for (let i = 0; i < nb; i++) {
+      exports.im2col(...im2colArgs(xAt + i * image * 4, geom, colsAt + i * P * 4, L));
+    }
+    stageMaps(heap, dyAt >> 2, dy, n0, nb, P);
+    // G ← dy·colsᵀ (colsᵀ is cols read with swapped strides); later chunks add on (β = 1).
+    gemmWasmStaged(F, K, L, 1, dyAt, L, 1, colsAt, 1, L, n0 === 0 ? 0 : 1, gAt, K, 1);
+    if (db !== null) {
+      for (let f = 0; f < F; f++) {
+        let s = 0;
+        const start = (dyAt >> 2) + f * L;
+        for (let p = start; p < start + L; p++) s += heap[p]!;
+        db.data[db.offset + f * db.stride[0]!] += s;
+      }
+    }
+  }
+  // dw += G, through dw's own strides.
+  const [s0, s1, s2, s3] = dw.stride as [number, number, number, number];
+  const d = dw.data;
+  let p = gAt >> 2;
+  for (let f = 0; f < F; f++) {
+    for (let c = 0; c < C; c++) {
+      for (let i = 0; i < kH; i++) {
+        let q = dw.offset + f * s0 + c * s1 + i * s2;
+        for (let j = 0; j < kW; j++, q += s3) d[q] += heap[p++]!;
+      }
+    }
+  }
+}

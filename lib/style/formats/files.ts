@@ -15,12 +15,21 @@ import { encodeSafetensors, parseSafetensors } from './safetensors.js';
 import type { SafetensorsFile, SafetensorsInput, SafetensorsReadOptions } from './safetensors.js';
 import { FormatError, type ByteSource } from './protobuf.js';
 
+// The error for a file that cannot be opened or read, naming the path.
+function unreadable(path: string, e: unknown): FormatError {
+  const err = e as NodeJS.ErrnoException;
+  return new FormatError(
+    path,
+    err.code === 'ENOENT' ? 'no such file' : `cannot read file (${err.message})`,
+  );
+}
+
 function load(source: string | Uint8Array, label: string): [Uint8Array, string] {
   if (typeof source !== 'string') return [source, label];
   try {
     return [readFileSync(source), source];
   } catch (e) {
-    throw new FormatError(source, `cannot read file (${(e as Error).message})`);
+    throw unreadable(source, e);
   }
 }
 
@@ -37,7 +46,7 @@ export function withByteSource<T>(path: string, read: (source: ByteSource) => T)
   try {
     fd = openSync(path, 'r');
   } catch (e) {
-    throw new FormatError(path, `cannot read file (${(e as Error).message})`);
+    throw unreadable(path, e);
   }
   try {
     const length = fstatSync(fd).size;
@@ -47,7 +56,12 @@ export function withByteSource<T>(path: string, read: (source: ByteSource) => T)
         let done = 0;
         while (done < target.length) {
           const want = Math.min(target.length - done, MAX_READ);
-          const got = readSync(fd, target, done, want, position + done);
+          let got: number;
+          try {
+            got = readSync(fd, target, done, want, position + done);
+          } catch (e) {
+            throw unreadable(path, e);
+          }
           if (got === 0) {
             throw new FormatError(
               path,

@@ -279,8 +279,9 @@ describe('parseCaffeModel', () => {
       );
       expect(() => readCaffeModel(join(dir, 'missing.caffemodel'))).to.throw(
         FormatError,
-        /cannot read file/,
+        /missing\.caffemodel: no such file$/,
       );
+      expect(() => readCaffeModel(dir)).to.throw(FormatError, /cannot read file \(EISDIR/);
     });
   });
 });

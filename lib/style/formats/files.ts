@@ -101,13 +101,18 @@ export function readPrototxt(path: string): CaffeNet {
   return parsePrototxt(new TextDecoder().decode(bytes), file);
 }
 
-/** Reads a .safetensors file from a path (or bytes). */
+/**
+ * Reads a .safetensors file from a path (or bytes). From a path, only the tensors `keep` accepts
+ * are read from disk, each into an array of its own.
+ */
 export function readSafetensors(
   source: string | Uint8Array,
   options: SafetensorsReadOptions = {},
 ): SafetensorsFile {
-  const [bytes, file] = load(source, options.file ?? '<safetensors>');
-  return parseSafetensors(bytes, { ...options, file });
+  if (typeof source === 'string') {
+    return withByteSource(source, (bytes) => parseSafetensors(bytes, { ...options, file: source }));
+  }
+  return parseSafetensors(source, { ...options, file: options.file ?? '<safetensors>' });
 }
 
 /** Writes tensors (and string metadata) to a .safetensors file. */

@@ -89,6 +89,30 @@ export function float64ToFloat32(
   return out;
 }
 
+/** Bytes [start, end) of a file: a view when it is in memory, else read into a new array. */
+export function bytesOf(source: Uint8Array | ByteSource, start: number, end: number): Uint8Array {
+  if (source instanceof Uint8Array) return source.subarray(start, end);
+  const out = new Uint8Array(end - start);
+  source.readInto(out, start);
+  return out;
+}
+
+/**
+ * The little-endian float32 values in bytes [start, start + byteLength) of a file: a view (or one
+ * copy when unaligned) when it is in memory; from a ByteSource, read straight from the file into a
+ * new Float32Array of their own (one copy from disk, no staging buffer).
+ */
+export function float32Of(
+  source: Uint8Array | ByteSource,
+  start: number,
+  byteLength: number,
+): Float32Array {
+  if (source instanceof Uint8Array) return float32View(source, start, byteLength);
+  const out = new Float32Array(byteLength >>> 2);
+  source.readInto(new Uint8Array(out.buffer), start);
+  return fromLittleEndian(out);
+}
+
 /**
  * Collects a repeated float field that may arrive packed (one LEN chunk, or several) or unpacked
  * (one I32 value per tag); the spec says parsers must accept both. One chunk is returned as is.
@@ -346,13 +370,13 @@ export class ProtoReader {
    * the file into a new Float32Array of their own (one copy from disk, no staging buffer).
    */
   float32At(start: number, byteLength: number): Float32Array {
-    if (this.#source === null) return float32View(this.#window, start, byteLength);
-    const out = new Float32Array(byteLength >>> 2);
-    const target = new Uint8Array(out.buffer);
     const at = start - this.#base;
-    if (at >= 0 && at + byteLength <= this.#window.length) {
-      target.set(this.#window.subarray(at, at + byteLength));
-    } else this.#source.readInto(target, start);
+    if (this.#source === null || at < 0 || at + byteLength > this.#window.length) {
+      return float32Of(this.#source ?? this.#window, start, byteLength);
+    }
+    // Already in the window (a small blob): copy it out rather than read the file again.
+    const out = new Float32Array(byteLength >>> 2);
+    new Uint8Array(out.buffer).set(this.#window.subarray(at, at + byteLength));
     return fromLittleEndian(out);
   }
 

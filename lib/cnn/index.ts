@@ -35,7 +35,7 @@ export {
   globalAvgPool2dForward,
   globalAvgPool2dBackward,
 } from './pool.js';
-export { Conv2d, type Conv2dOptions } from './conv-layer.js';
+export { Conv2d, type Conv2dOptions, type Conv2dWeights } from './conv-layer.js';
 export { MaxPool2d, AvgPool2d, GlobalAvgPool2d, type PoolLayerOptions } from './pool-layers.js';
 export { Flatten } from './flatten.js';
 export { Sequential, type TapForwardOptions, type TapBackwardOptions } from './sequential.js';

@@ -1,6 +1,12 @@
 // nnzero/mlp in a browser page: index.ts without its Node-only edges (the MNIST/IDX file reader
 // and the parameter files). The site's Vite config substitutes this file for index.ts.
-export { Linear, initWeights, type LinearOptions, type InitScheme } from './linear.js';
+export {
+  Linear,
+  initWeights,
+  type LinearOptions,
+  type LinearWeights,
+  type InitScheme,
+} from './linear.js';
 export { Sigmoid, Tanh, ReLU, type ActivationOptions } from './activations.js';
 export { Sequential, type NamedLayer } from './sequential.js';
 export { meanSquaredError, softmaxCrossEntropy } from './losses.js';

@@ -1,6 +1,12 @@
 // nnzero/mlp (chapter 3): fully connected networks trained by backpropagation — layers,
 // losses, optimizers, the node-by-node network of the tutorial, parameter files and MNIST.
-export { Linear, initWeights, type LinearOptions, type InitScheme } from './linear.js';
+export {
+  Linear,
+  initWeights,
+  type LinearOptions,
+  type LinearWeights,
+  type InitScheme,
+} from './linear.js';
 export { Sigmoid, Tanh, ReLU, type ActivationOptions } from './activations.js';
 export { Sequential, type NamedLayer } from './sequential.js';
 export { meanSquaredError, softmaxCrossEntropy } from './losses.js';

@@ -9,6 +9,7 @@ import {
   gemmWasm,
   makeParam,
   requireCache,
+  sameShape,
   zeros,
   type DType,
   type Layer,
@@ -20,22 +21,37 @@ import {
 /** Weight initialization: Xavier/Glorot for sigmoid/tanh, He for ReLU. */
 export type InitScheme = 'xavier' | 'he';
 
-/** Options of a Linear layer. */
-export interface LinearOptions {
-  /** Seeded generator for the initial weights. */
-  rng: Rng;
+/** Weights for a Linear layer to adopt as its parameters: weight [out, in], bias [out]. */
+export interface LinearWeights {
+  readonly weight: Tensor;
+  readonly bias: Tensor;
+}
+
+/** Options of a Linear layer: a seeded `rng` to draw the weights, or `weights` to adopt. */
+export type LinearOptions = (
+  | {
+      /** Seeded generator for the initial weights. */
+      rng: Rng;
+      weights?: undefined;
+    }
+  | {
+      rng?: undefined;
+      /** Tensors that become the parameters as they are: no random draw, no copy (imported weights). */
+      weights: LinearWeights;
+    }
+) & {
   /** Parameter prefix: params are `${name}.weight` and `${name}.bias` (default `fc`). */
   name?: string;
   /** Initialization scheme (default `he`). */
   init?: InitScheme;
-  /** Element type of parameters and of the inputs it accepts (default `float64`). */
+  /** Element type of parameters and of the inputs it accepts (default `float64`, or that of `weights`). */
   dtype?: DType;
   /**
    * Compute dx in backward (default true). A first layer fed with data needs no dx; `false`
    * skips the product dy W (a third of the layer's work) and backward returns zeros.
    */
   inputGrad?: boolean;
-}
+};
 
 /**
  * Fill a weight tensor [out, in] with seeded normal values of the scheme's variance:
@@ -64,14 +80,33 @@ export class Linear implements Layer {
 
   /** @param inFeatures width of the input; @param outFeatures width of the output */
   constructor(inFeatures: number, outFeatures: number, options: LinearOptions) {
-    const { rng, name = 'fc', init = 'he', dtype = 'float64', inputGrad = true } = options;
+    const { rng, weights, name = 'fc', init = 'he', inputGrad = true } = options;
+    const dtype = options.dtype ?? (weights === undefined ? 'float64' : dtypeOf(weights.weight));
     this.name = name;
     this.inputGrad = inputGrad;
     this.inFeatures = inFeatures;
     this.outFeatures = outFeatures;
-    this.weight = makeParam(`${name}.weight`, [outFeatures, inFeatures], dtype);
-    this.bias = makeParam(`${name}.bias`, [outFeatures], dtype);
-    initWeights(this.weight.value, init, rng);
+    if (weights === undefined) {
+      this.weight = makeParam(`${name}.weight`, [outFeatures, inFeatures], dtype);
+      this.bias = makeParam(`${name}.bias`, [outFeatures], dtype);
+      initWeights(this.weight.value, init, rng);
+    } else {
+      this.weight = this.#adopt('weight', weights.weight, [outFeatures, inFeatures], dtype);
+      this.bias = this.#adopt('bias', weights.bias, [outFeatures], dtype);
+    }
+  }
+
+  // A parameter whose value is the given tensor (checked against the shape the layer needs).
+  #adopt(part: 'weight' | 'bias', value: Tensor, shape: number[], dtype: DType): Param {
+    if (!sameShape(value.shape, shape)) {
+      throw new ShapeError(`Linear(${this.name}) ${part} to adopt`, value.shape, shape);
+    }
+    if (dtypeOf(value) !== dtype) {
+      throw new Error(
+        `Linear(${this.name}): the ${part} to adopt is ${dtypeOf(value)}, not ${dtype}`,
+      );
+    }
+    return { name: `${this.name}.${part}`, value, grad: zeros(shape, dtype) };
   }
 
   /** y = x Wᵀ + b. @param x input [N, in] (any view) @returns y [N, out] */

@@ -2,22 +2,27 @@
 // nnzero Graph. Each Caffe layer becomes one node named after the layer (InnerProduct adds a
 // flatten node in front, as Caffe flattens implicitly); in-place layers (ReLU, Dropout,
 // BatchNorm and Scale whose top is their bottom) are chained, so a blob name always means the
-// tensor after its last in-place layer, as in Caffe. Blobs are checked against the prototxt and
-// copied into the layers' parameters; every error names the layer.
+// tensor after its last in-place layer, as in Caffe. Blobs are checked against the prototxt
+// (every error names the layer) and become the layers' parameters: a blob read from a file into
+// an array of its own is taken as it is, so a weight is copied once, from disk; a view on bytes
+// the caller holds is copied, so the network never shares the caller's memory.
 import {
-  Rng,
   ShapeError,
   formatShape,
   sizeOf,
+  tensor,
+  zeros,
   type DType,
   type Layer,
   type Param,
+  type Tensor,
 } from '../core/index.js';
 import { Linear, ReLU } from '../mlp/index.js';
 // The format modules themselves, not their barrel, which also re-exports the Node-only readers.
 import { parseCaffeModel, mergeCaffeWeights } from '../style/formats/caffe.js';
+import type { CaffeBlob, CaffeLayer, CaffeNet } from '../style/formats/caffe.js';
 import { parsePrototxt } from '../style/formats/prototxt.js';
-import type { CaffeBlob, CaffeLayer, CaffeNet } from '../style/formats/index.js';
+import type { ByteSource } from '../style/formats/protobuf.js';
 import { BatchNorm2d, ChannelScale, setCaffeBatchNormStats } from './batch-norm.js';
 import { Concat } from './concat.js';
 import { Dropout } from './dropout.js';
@@ -84,12 +89,14 @@ export class ImportError extends Error {
   }
 }
 
-/**
- * Copy a blob into a parameter after checking its shape. Legacy files store 4-D shapes with
- * leading 1s ([1, 1, 1, 96] for a bias of [96]); those are accepted as Caffe's ShapeEquals does.
- */
-export function loadBlob(param: Param, blob: CaffeBlob, layer: CaffeLayer, what: string): void {
-  const want = param.value.shape;
+// Throw naming the layer unless the blob fits shape `want`. Legacy files store 4-D shapes with
+// leading 1s ([1, 1, 1, 96] for a bias of [96]); those are accepted as Caffe's ShapeEquals does.
+function checkBlob(
+  blob: CaffeBlob,
+  want: readonly number[],
+  layer: CaffeLayer,
+  what: string,
+): void {
   const got = blob.shape;
   const pad = got.length - want.length;
   const fits =
@@ -105,7 +112,45 @@ export function loadBlob(param: Param, blob: CaffeBlob, layer: CaffeLayer, what:
       want,
     );
   }
+}
+
+/** Copy a blob into a parameter after checking its shape (legacy 4-D shapes accepted). */
+export function loadBlob(param: Param, blob: CaffeBlob, layer: CaffeLayer, what: string): void {
+  checkBlob(blob, param.value.shape, layer, what);
   param.value.data.set(blob.data);
+}
+
+/**
+ * Values for a layer to take as its own parameter, of shape `shape` and type `dtype`: the array
+ * itself when it is float32 and owns its whole buffer (read from a file) and no other layer took
+ * it, else a copy. Made once per import, so a shared buffer is adopted at most once.
+ */
+export function weightAdopter(
+  dtype: DType,
+): (data: Float32Array, shape: readonly number[]) => Tensor {
+  const taken = new Set<ArrayBufferLike>();
+  return (data, shape) => {
+    if (dtype === 'float64') return tensor(Float64Array.from(data), shape);
+    const own = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
+    if (!own || taken.has(data.buffer)) return tensor(data.slice(), shape);
+    taken.add(data.buffer);
+    return tensor(data, shape);
+  };
+}
+
+/**
+ * Make sure a built layer's parameter holds `value`: a kit that adopted it is left alone, one
+ * that allocated its own parameter gets the values copied in.
+ */
+export function holdValue(
+  layer: Layer,
+  name: string,
+  value: Tensor,
+  fail: (m: string) => never,
+): void {
+  const p = layer.params().find((q) => q.name === name);
+  if (p === undefined) return fail(`the built layer has no parameter "${name}"`);
+  if (p.value !== value) p.value.data.set(value.data);
 }
 
 // The blob's shape without the leading 1s of the legacy 4-D form, down to `rank` dims.
@@ -113,14 +158,6 @@ function trimmedShape(blob: CaffeBlob, rank: number): number[] {
   const s = [...blob.shape];
   while (s.length > rank && s[0] === 1) s.shift();
   return s;
-}
-
-function paramNamed(layer: Layer, name: string, owner: CaffeLayer): Param {
-  const p = layer.params().find((q) => q.name === name);
-  if (p === undefined) {
-    throw new ImportError(owner.name, owner.type, `the built layer has no parameter "${name}"`);
-  }
-  return p;
 }
 
 function requireBlobs(layer: CaffeLayer, min: number, max: number): void {
@@ -134,9 +171,12 @@ function requireBlobs(layer: CaffeLayer, min: number, max: number): void {
   }
 }
 
-// Build the layer for one Caffe layer record (weights loaded), or null for layers that add no
-// computation at inference (a TRAIN-phase layer, an Input).
-function buildLayer(layer: CaffeLayer, options: CaffeImportOptions): Layer {
+// Build the layer for one Caffe layer record, its parameters taken from the blobs (`own`).
+function buildLayer(
+  layer: CaffeLayer,
+  options: CaffeImportOptions,
+  own: (data: Float32Array, shape: readonly number[]) => Tensor,
+): Layer {
   const { dtype = 'float32', kit = cnnKit } = options;
   const { name, type, params } = layer;
   const fail = (problem: string): never => {
@@ -149,6 +189,22 @@ function buildLayer(layer: CaffeLayer, options: CaffeImportOptions): Layer {
       const w = layer.blobs[0]!;
       if (w.shape.length !== 4) fail(`weights have shape ${formatShape(w.shape)}, not 4-D`);
       const [F, Cg] = w.shape as [number, number];
+      if (F !== p.numOutput) {
+        throw new ShapeError(
+          `layer "${name}" (Convolution) weights: the caffemodel blob does not fit num_output ${p.numOutput}`,
+          w.shape,
+          [p.numOutput, Cg, p.kernelH, p.kernelW],
+        );
+      }
+      const wShape = [F, Cg, p.kernelH, p.kernelW];
+      checkBlob(w, wShape, layer, 'blob 0 (weights)');
+      const weight = own(w.data, wShape);
+      let bias: Tensor | undefined;
+      if (p.biasTerm) {
+        checkBlob(layer.blobs[1]!, [F], layer, 'blob 1 (bias)');
+        bias = own(layer.blobs[1]!.data, [F]);
+      }
+      // Caffe's `group` splits the channels as Conv2d's groups do: weights [F, C/group, kH, kW].
       const conv = kit.conv2d({
         name,
         inChannels: Cg * p.group,
@@ -160,18 +216,10 @@ function buildLayer(layer: CaffeLayer, options: CaffeImportOptions): Layer {
         group: p.group,
         bias: p.biasTerm,
         dtype,
+        weights: bias === undefined ? { weight } : { weight, bias },
       });
-      if (F !== p.numOutput) {
-        throw new ShapeError(
-          `layer "${name}" (Convolution) weights: the caffemodel blob does not fit num_output ${p.numOutput}`,
-          w.shape,
-          [p.numOutput, Cg, p.kernelH, p.kernelW],
-        );
-      }
-      loadBlob(paramNamed(conv, `${name}.weight`, layer), w, layer, 'blob 0 (weights)');
-      if (p.biasTerm) {
-        loadBlob(paramNamed(conv, `${name}.bias`, layer), layer.blobs[1]!, layer, 'blob 1 (bias)');
-      }
+      holdValue(conv, `${name}.weight`, weight, fail);
+      if (bias !== undefined) holdValue(conv, `${name}.bias`, bias, fail);
       return conv;
     }
     case 'InnerProduct': {
@@ -189,17 +237,21 @@ function buildLayer(layer: CaffeLayer, options: CaffeImportOptions): Layer {
           p.transpose ? [inF, p.numOutput] : [p.numOutput, inF],
         );
       }
-      const fc = new Linear(inF, out, { rng: new Rng(0), name, dtype });
+      let weight: Tensor;
       if (p.transpose) {
+        weight = zeros([out, inF], dtype);
         for (let i = 0; i < inF; i++) {
-          for (let o = 0; o < out; o++) fc.weight.value.set(o, i, w.data[i * out + o]!);
+          for (let o = 0; o < out; o++) weight.set(o, i, w.data[i * out + o]!);
         }
       } else {
-        loadBlob(fc.weight, { shape, data: w.data }, layer, 'blob 0 (weights)');
+        weight = own(w.data, [out, inF]);
       }
-      if (p.biasTerm) loadBlob(fc.bias, layer.blobs[1]!, layer, 'blob 1 (bias)');
-      else fc.bias.value.data.fill(0);
-      return fc;
+      let bias: Tensor;
+      if (p.biasTerm) {
+        checkBlob(layer.blobs[1]!, [out], layer, 'blob 1 (bias)');
+        bias = own(layer.blobs[1]!.data, [out]);
+      } else bias = zeros([out], dtype);
+      return new Linear(inF, out, { weights: { weight, bias }, name, dtype });
     }
     case 'Pooling': {
       const p = params.pooling!;
@@ -282,6 +334,7 @@ export function caffeToGraph(net: CaffeNet, options: CaffeImportOptions = {}): I
   if (net.inputs.length > 1) {
     throw new Error(`the net declares ${net.inputs.length} inputs; nnzero imports one`);
   }
+  const own = weightAdopter(options.dtype ?? 'float32');
   const current = new Map<string, string>(); // blob name → node producing its current value
   if (input !== undefined) current.set(input, input);
   const nodes: GraphNode[] = [];
@@ -344,7 +397,7 @@ export function caffeToGraph(net: CaffeNet, options: CaffeImportOptions = {}): I
         nodes.push({ name: flat, input: from, layer: new FlattenFrom({ axis, name: flat }) });
         from = flat;
       }
-      nodes.push({ name: layer.name, input: from, layer: buildLayer(layer, options) });
+      nodes.push({ name: layer.name, input: from, layer: buildLayer(layer, options, own) });
     }
     current.set(layer.tops[0]!, layer.name);
   }
@@ -354,12 +407,13 @@ export function caffeToGraph(net: CaffeNet, options: CaffeImportOptions = {}): I
 }
 
 /**
- * Import a Caffe network from the text of its deploy.prototxt and the bytes of its .caffemodel
- * (weights matched to layers by name, as Caffe's CopyTrainedLayersFrom does).
+ * Import a Caffe network from the text of its deploy.prototxt and its .caffemodel (weights matched
+ * to layers by name, as Caffe's CopyTrainedLayersFrom does).
+ * @param caffemodel the file's bytes, or a ByteSource reading it on demand (see loadCaffe)
  */
 export function importCaffe(
   prototxt: string,
-  caffemodel: Uint8Array,
+  caffemodel: Uint8Array | ByteSource,
   options: CaffeImportOptions = {},
 ): ImportedNet {
   const file = options.file ?? '<caffemodel>';

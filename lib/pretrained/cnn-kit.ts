@@ -3,21 +3,18 @@
 import { AvgPool2d, Conv2d, GlobalAvgPool2d, MaxPool2d } from '../cnn/index.js';
 import type { LayerKit } from './kit.js';
 
-/** Chapter 4's layers as a LayerKit (grouped convolution and global max pooling are not there). */
+/** Chapter 4's layers as a LayerKit (global max pooling is not there). */
 export const cnnKit: LayerKit = {
   conv2d(spec) {
-    if (spec.group !== 1) {
-      throw new Error(
-        `layer "${spec.name}": grouped convolution (group ${spec.group}) is not supported by Conv2d`,
-      );
-    }
     return new Conv2d(spec.inChannels, spec.outChannels, spec.kernel, {
       name: spec.name,
       stride: spec.stride,
       pad: spec.pad,
       dilation: spec.dilation,
+      groups: spec.group,
       bias: spec.bias,
       dtype: spec.dtype,
+      ...(spec.weights === undefined ? {} : { weights: spec.weights }),
     });
   },
   pool2d(spec) {

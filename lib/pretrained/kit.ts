@@ -2,7 +2,7 @@
 // specs: the Caffe and ONNX importers translate their files into these, and a LayerKit turns
 // them into layers. Everything else an importer builds (Linear, ReLU, LRN, Concat, …) it
 // constructs directly.
-import type { DType, Layer } from '../core/index.js';
+import type { DType, Layer, Tensor } from '../core/index.js';
 
 /** A 2-D convolution as both formats describe it; weights `name.weight` [F, C/group, kH, kW]. */
 export interface ConvSpec {
@@ -18,6 +18,12 @@ export interface ConvSpec {
   /** Whether the layer has a bias `name.bias` [F]. */
   readonly bias: boolean;
   readonly dtype: DType;
+  /**
+   * The imported values, for the layer to take as its parameters as they are (no copy): weight
+   * [F, C/group, kH, kW] and, with `bias`, bias [F]. A kit that allocates its own parameters
+   * instead leaves them to the importer, which then copies these in.
+   */
+  readonly weights?: { readonly weight: Tensor; readonly bias?: Tensor };
 }
 
 /** A 2-D max or average pooling window. */

@@ -4,23 +4,25 @@
 // pooling `pads` are [x1_begin, x2_begin, x1_end, x2_end], `auto_pad` SAME_UPPER/SAME_LOWER pad
 // so that out = ⌈in / stride⌉, AveragePool's `count_include_pad` defaults to 0, Softmax's axis
 // defaults to 1 before opset 13 and to −1 from 13 on. Unsupported operators are named, with
-// their node.
+// their node. Conv and Gemm weights become the layers' parameters as the Caffe importer's do
+// (taken as they are when read from a file, copied when they are views on the caller's bytes).
 import {
-  Rng,
   ShapeError,
   formatShape,
   tensor,
+  zeros,
   type DType,
   type Layer,
-  type Param,
   type Tensor,
 } from '../core/index.js';
 import { Linear, ReLU } from '../mlp/index.js';
-import { parseOnnxModel } from '../style/formats/onnx.js'; // not the barrel: it re-exports Node-only readers
-import type { OnnxAttribute, OnnxModel, OnnxNode, OnnxTensor } from '../style/formats/index.js';
+// The format modules themselves, not their barrel, which also re-exports the Node-only readers.
+import { parseOnnxModel } from '../style/formats/onnx.js';
+import type { OnnxAttribute, OnnxModel, OnnxNode, OnnxTensor } from '../style/formats/onnx.js';
+import type { ByteSource } from '../style/formats/protobuf.js';
 import { AddConstant } from './add-constant.js';
 import { BatchNorm2d } from './batch-norm.js';
-import { ImportError, type ImportedNet } from './caffe-import.js';
+import { ImportError, holdValue, weightAdopter, type ImportedNet } from './caffe-import.js';
 import { Concat } from './concat.js';
 import { Dropout } from './dropout.js';
 import { EltwiseSum } from './eltwise.js';
@@ -40,6 +42,11 @@ export interface OnnxImportOptions {
   dtype?: DType;
   /** Name of the file for error messages. */
   file?: string;
+  /**
+   * Import only what this value needs (e.g. the output of the last conv for style transfer):
+   * later nodes are left out and their initializers never read.
+   */
+  until?: string;
 }
 
 /** The operators the importer understands (default domain). */
@@ -164,16 +171,40 @@ class PerShape implements Layer {
 }
 
 /**
+ * The nodes a value depends on, in file order: walk the graph backwards from `value`, keeping
+ * every node that writes a needed value and needing its inputs in turn (ONNX lists nodes in
+ * topological order).
+ */
+export function nodesUntil(nodes: readonly OnnxNode[], value: string): OnnxNode[] {
+  const needed = new Set([value]);
+  const kept: OnnxNode[] = [];
+  for (let i = nodes.length - 1; i >= 0; i--) {
+    const node = nodes[i]!;
+    if (node.outputs.some((o) => needed.has(o))) {
+      kept.push(node);
+      for (const input of node.inputs) if (input !== '') needed.add(input);
+    }
+  }
+  if (kept.length === 0) throw new Error(`no node produces value "${value}"`);
+  return kept.reverse();
+}
+
+/**
  * Turn a parsed ONNX model into a Graph. Nodes are named after their first output value.
  * @returns the graph, the input shape the model declares (unknown dims as −1), value → node names
  */
 export function onnxToGraph(model: OnnxModel, options: OnnxImportOptions = {}): ImportedNet {
-  const { kit = cnnKit, dtype = 'float32' } = options;
+  const { kit = cnnKit, dtype = 'float32', until } = options;
   const g = model.graph;
   const opset =
     model.opsetImports.find((o) => o.domain === '' || o.domain === 'ai.onnx')?.version ?? 1;
+  const graphNodes = until === undefined ? g.nodes : nodesUntil(g.nodes, until);
+  const read = new Set(graphNodes.flatMap((n) => n.inputs));
   const constants = new Map<string, OnnxTensor>(g.initializers);
-  const graphInputs = g.inputs.filter((v) => !constants.has(v.name));
+  const graphInputs = g.inputs.filter(
+    (v) => !constants.has(v.name) && (until === undefined || read.has(v.name)),
+  );
+  const own = weightAdopter(dtype);
   if (graphInputs.length !== 1) {
     throw new Error(
       `the model has ${graphInputs.length} inputs besides its initializers; nnzero imports one`,
@@ -184,7 +215,7 @@ export function onnxToGraph(model: OnnxModel, options: OnnxImportOptions = {}): 
   const producer = new Map<string, string>([[input.name, input.name]]); // value → graph node
   const nodes: GraphNode[] = [];
 
-  for (const node of g.nodes) {
+  for (const node of graphNodes) {
     const label = node.name || node.outputs[0] || node.opType;
     const fail = (problem: string): never => {
       throw new ImportError(label, node.opType, problem, 'node');
@@ -257,6 +288,8 @@ export function onnxToGraph(model: OnnxModel, options: OnnxImportOptions = {}): 
           convInput = `${out}/pad`;
           add(new Pad2d(sameRule(win, win.pads), { name: convInput }), from, convInput);
         } else pad = win.pads;
+        const weight = own(floats(W, 'weights W'), W.dims);
+        const bias = B === undefined ? undefined : own(floats(B, 'bias B'), [F]);
         const conv = kit.conv2d({
           name: out,
           inChannels: Cg * group,
@@ -268,12 +301,10 @@ export function onnxToGraph(model: OnnxModel, options: OnnxImportOptions = {}): 
           group,
           bias: B !== undefined,
           dtype,
+          weights: bias === undefined ? { weight } : { weight, bias },
         });
-        const param = (name: string): Param =>
-          conv.params().find((p) => p.name === name) ??
-          fail(`the built layer has no parameter "${name}"`);
-        param(`${out}.weight`).value.data.set(floats(W, 'weights W'));
-        if (B) param(`${out}.bias`).value.data.set(floats(B, 'bias B'));
+        holdValue(conv, `${out}.weight`, weight, fail);
+        if (bias !== undefined) holdValue(conv, `${out}.bias`, bias, fail);
         add(conv, convInput);
         break;
       }
@@ -375,13 +406,17 @@ export function onnxToGraph(model: OnnxModel, options: OnnxImportOptions = {}): 
         const [outF, inF] = (transB ? B.dims : [B.dims[1], B.dims[0]]) as [number, number];
         const alpha = gemm ? attrFloat(node, 'alpha', 1) : 1;
         const beta = gemm ? attrFloat(node, 'beta', 1) : 1;
-        const fc = new Linear(inF, outF, { rng: new Rng(0), name: out, dtype });
         const b = floats(B, 'weights B');
-        for (let o = 0; o < outF; o++) {
-          for (let i = 0; i < inF; i++)
-            fc.weight.value.set(o, i, alpha * b[transB ? o * inF + i : i * outF + o]!);
+        let weight: Tensor;
+        if (transB && alpha === 1) weight = own(b, [outF, inF]);
+        else {
+          weight = zeros([outF, inF], dtype);
+          for (let o = 0; o < outF; o++) {
+            for (let i = 0; i < inF; i++)
+              weight.set(o, i, alpha * b[transB ? o * inF + i : i * outF + o]!);
+          }
         }
-        fc.bias.value.data.fill(0);
+        let bias = zeros([outF], dtype);
         if (gemm && node.inputs[2]) {
           const C = constant(2, 'bias C');
           const c = floats(C, 'bias C');
@@ -389,8 +424,10 @@ export function onnxToGraph(model: OnnxModel, options: OnnxImportOptions = {}): 
           if (size !== outF && size !== 1) {
             throw new ShapeError(`node "${label}" (Gemm) bias C "${C.name}"`, C.dims, [outF]);
           }
-          for (let o = 0; o < outF; o++) fc.bias.value.set(o, beta * c[size === 1 ? 0 : o]!);
+          if (size === outF && beta === 1) bias = own(c, [outF]);
+          else for (let o = 0; o < outF; o++) bias.set(o, beta * c[size === 1 ? 0 : o]!);
         }
+        const fc = new Linear(inF, outF, { weights: { weight, bias }, name: out, dtype });
         add(fc, from);
         break;
       }
@@ -455,7 +492,7 @@ export function onnxToGraph(model: OnnxModel, options: OnnxImportOptions = {}): 
     }
     producer.set(out, out);
   }
-  const output = g.outputs[0]?.name;
+  const output = until ?? g.outputs[0]?.name;
   if (output === undefined) throw new Error('the model declares no output');
   const outNode = producer.get(output);
   if (outNode === undefined)
@@ -471,8 +508,23 @@ function copyTo64(t: Tensor): Tensor {
   return tensor(Float64Array.from(t.data), t.shape);
 }
 
-/** Import an .onnx model from its bytes. */
-export function importOnnx(bytes: Uint8Array, options: OnnxImportOptions = {}): ImportedNet {
-  const model = parseOnnxModel(bytes, options.file === undefined ? {} : { file: options.file });
+/**
+ * Import an .onnx model from its bytes, or from a ByteSource reading the file on demand (see
+ * loadOnnx). With `until`, a first pass reads the graph without any initializer data, and the
+ * second reads only the initializers the kept nodes use.
+ */
+export function importOnnx(
+  source: Uint8Array | ByteSource,
+  options: OnnxImportOptions = {},
+): ImportedNet {
+  const file = options.file === undefined ? {} : { file: options.file };
+  const { until } = options;
+  let keep: ((name: string) => boolean) | undefined;
+  if (until !== undefined) {
+    const structure = parseOnnxModel(source, { ...file, keep: () => false });
+    const used = new Set(nodesUntil(structure.graph.nodes, until).flatMap((n) => n.inputs));
+    keep = (name) => used.has(name);
+  }
+  const model = parseOnnxModel(source, keep === undefined ? file : { ...file, keep });
   return onnxToGraph(model, options);
 }

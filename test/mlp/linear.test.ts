@@ -122,4 +122,26 @@ describe('Linear', () => {
     expect(toArray(first.backward(dy)).every((v) => v === 0)).to.equal(true);
     expect(toArray(first.weight.grad)).to.deep.equal(toArray(full.weight.grad));
   });
+
+  it('adopts given weights as its parameters, without a copy or a random draw', () => {
+    const weight = fromArray([1, 2, 3, -1, 0, 1], [2, 3], 'float32');
+    const bias = fromArray([0.5, -2], [2], 'float32');
+    const fc = new Linear(3, 2, { weights: { weight, bias }, name: 'fc6' });
+    expect(fc.weight.value).to.equal(weight);
+    expect(fc.bias.value).to.equal(bias);
+    expect(fc.weight.grad.data).to.not.equal(weight.data);
+    expect(toArray(weight)).to.deep.equal([1, 2, 3, -1, 0, 1]);
+    const y = fc.forward(fromArray([1, 1, 1, 2, 0, -1], [2, 3], 'float32'));
+    expect(toArray(y)).to.deep.equal([6.5, -2, -0.5, -5]);
+  });
+
+  it('throws naming the layer and both shapes when adopted weights do not fit', () => {
+    const bias = zeros([2]);
+    expect(
+      () => new Linear(3, 2, { weights: { weight: zeros([3, 2]), bias }, name: 'fc8' }),
+    ).to.throw(ShapeError, /Linear\(fc8\) weight to adopt: got shape \[3, 2\], expected \[2, 3\]/);
+    expect(
+      () => new Linear(3, 2, { weights: { weight: zeros([2, 3], 'float32'), bias }, name: 'fc8' }),
+    ).to.throw(/Linear\(fc8\): the bias to adopt is float64, not float32/);
+  });
 });

@@ -3,10 +3,12 @@ import {
   Rng,
   ShapeError,
   checkLayerGradients,
+  tensor,
   toArray,
   type Tensor,
 } from '../../lib/core/index.js';
 import { ReLU } from '../../lib/mlp/index.js';
+import { Conv2d } from '../../lib/cnn/index.js';
 import {
   BatchNorm2d,
   ChannelScale,
@@ -554,5 +556,98 @@ describe('importCaffe', () => {
       sample: 25,
     });
     expect(report.maxError).to.be.below(1e-5, report.describe());
+  });
+
+  // --- grouped convolution: AlexNet's group 2, then a depthwise conv (group = channels) --------
+  const GROUPED_PROTOTXT = `
+name: "tiny_grouped"
+input: "data"
+input_shape { dim: 1 dim: 4 dim: 6 dim: 7 }
+layer { name: "conv1" type: "Convolution" bottom: "data" top: "conv1"
+  convolution_param { num_output: 6 kernel_size: 3 pad: 1 group: 2 } }
+layer { name: "relu1" type: "ReLU" bottom: "conv1" top: "conv1" }
+layer { name: "dw" type: "Convolution" bottom: "conv1" top: "dw"
+  convolution_param { num_output: 6 kernel_size: 3 stride: 2 group: 6 bias_term: false } }
+`;
+
+  function groupedWeights(seed: number) {
+    const rng = new Rng(seed);
+    return { conv1: [f32(rng, 6 * 2 * 9), f32(rng, 6)], dw: [f32(rng, 6 * 1 * 9)] } as const;
+  }
+
+  function groupedModel(w: ReturnType<typeof groupedWeights>): Uint8Array {
+    return encodeCaffeModel([
+      {
+        name: 'conv1',
+        type: 'Convolution',
+        blobs: [
+          { shape: [6, 2, 3, 3], data: w.conv1[0] },
+          { shape: [6], data: w.conv1[1] },
+        ],
+      },
+      { name: 'dw', type: 'Convolution', blobs: [{ shape: [6, 1, 3, 3], data: w.dw[0] }] },
+    ]);
+  }
+
+  it('imports grouped convolutions (group 2 and depthwise) identical to Conv2d with groups by hand', () => {
+    const w = groupedWeights(21);
+    const imported = importCaffe(GROUPED_PROTOTXT, groupedModel(w)).graph;
+    const t = (data: Float32Array, shape: number[]) => tensor(data.slice(), shape);
+    const byHand = new Graph([
+      {
+        name: 'conv1',
+        input: 'data',
+        layer: new Conv2d(4, 6, 3, {
+          groups: 2,
+          pad: 1,
+          weights: { weight: t(w.conv1[0], [6, 2, 3, 3]), bias: t(w.conv1[1], [6]) },
+        }),
+      },
+      { name: 'relu1', input: 'conv1', layer: new ReLU() },
+      {
+        name: 'dw',
+        input: 'relu1',
+        layer: new Conv2d(6, 6, 3, {
+          groups: 6,
+          stride: 2,
+          bias: false,
+          weights: { weight: t(w.dw[0], [6, 1, 3, 3]) },
+        }),
+      },
+    ]);
+    const x = randomTensor(new Rng(22), [2, 4, 6, 7], { dtype: 'float32' });
+    const y = imported.forward(x);
+    expect(y.shape).to.deep.equal([2, 6, 2, 3]);
+    expect(toArray(y)).to.deep.equal(toArray(byHand.forward(x)));
+    // The naive kit's own grouped loop (test/pretrained/kit.ts) agrees too.
+    const naive = importCaffe(GROUPED_PROTOTXT, groupedModel(w), { kit: naiveKit }).graph;
+    expect(relativeDifference(y, naive.forward(x))).to.be.below(1e-5);
+  });
+
+  it('backpropagates through imported grouped convolutions (float64 gradient check)', () => {
+    const { graph } = importCaffe(GROUPED_PROTOTXT, groupedModel(groupedWeights(23)), {
+      dtype: 'float64',
+    });
+    const report = checkLayerGradients(graph, randomTensor(new Rng(24), [1, 4, 6, 7]));
+    expect(report.reports.map((r) => r.name)).to.deep.equal([
+      'input',
+      'conv1.weight',
+      'conv1.bias',
+      'dw.weight',
+    ]);
+    expect(report.maxError).to.be.below(1e-6, report.describe());
+  });
+
+  it('throws naming the layer when num_output does not split into the groups', () => {
+    const proto = GROUPED_PROTOTXT.replace(
+      'num_output: 6 kernel_size: 3 pad: 1 group: 2',
+      'num_output: 6 kernel_size: 3 pad: 1 group: 4',
+    );
+    const w = groupedWeights(25);
+    // conv1's blob [6, 2, 3, 3] with group 4 means 8 input channels and 6 filters in 4 groups.
+    expect(() => importCaffe(proto, groupedModel(w))).to.throw(
+      RangeError,
+      /Conv2d\(conv1\): 6 output channels do not split into 4 equal groups/,
+    );
   });
 });

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { Rng, ShapeError, toArray, tensor } from '../../lib/core/index.js';
 import { Linear, ReLU } from '../../lib/mlp/index.js';
+import { Conv2d } from '../../lib/cnn/index.js';
 import {
   AddConstant,
   BatchNorm2d,
@@ -466,5 +467,73 @@ describe('importOnnx', () => {
     for (const t of ['c', 'a'])
       expect(relativeDifference(fast.taps.get(t)!, naive.taps.get(t)!), t).to.be.below(1e-5);
     expect(relativeDifference(fast.output, naive.output)).to.be.below(1e-5);
+  });
+
+  it('imports Conv with `group` (2 and depthwise) identical to Conv2d with groups by hand', () => {
+    const rng = new Rng(30);
+    const W1 = weights(rng, 'W1', [6, 2, 3, 3]);
+    const B1 = weights(rng, 'B1', [6]);
+    const W2 = weights(rng, 'W2', [6, 1, 3, 3]);
+    const nodes = [
+      node('Conv', ['x', 'W1', 'B1'], ['c1'], { group: int(2), pads: ints([1, 1, 1, 1]) }),
+      node('Relu', ['c1'], ['r1']),
+      node('Conv', ['r1', 'W2'], ['dw'], { group: int(6), strides: ints([2, 2]) }),
+    ];
+    const bytes = onnxModel(nodes, [W1, B1, W2], [1, 4, 6, 7], 'dw');
+    const t = (w: OnnxTensor) => tensor((w.data as Float32Array).slice(), w.dims);
+    const byHand = new Graph(
+      [
+        {
+          name: 'c1',
+          input: 'x',
+          layer: new Conv2d(4, 6, 3, {
+            groups: 2,
+            pad: 1,
+            weights: { weight: t(W1), bias: t(B1) },
+          }),
+        },
+        { name: 'r1', input: 'c1', layer: new ReLU() },
+        {
+          name: 'dw',
+          input: 'r1',
+          layer: new Conv2d(6, 6, 3, {
+            groups: 6,
+            stride: 2,
+            bias: false,
+            weights: { weight: t(W2) },
+          }),
+        },
+      ],
+      { input: 'x' },
+    );
+    const x = randomTensor(new Rng(31), [2, 4, 6, 7], { dtype: 'float32' });
+    const y = importOnnx(bytes).graph.forward(x);
+    expect(y.shape).to.deep.equal([2, 6, 2, 3]);
+    expect(toArray(y)).to.deep.equal(toArray(byHand.forward(x)));
+    const naive = importOnnx(bytes, { kit: naiveKit }).graph.forward(x);
+    expect(relativeDifference(y, naive)).to.be.below(1e-5);
+  });
+
+  it('imports only what a value needs with `until`, and names a value no node produces', () => {
+    const rng = new Rng(32);
+    const W = weights(rng, 'W', [2, 3, 1, 1]);
+    const Wfc = weights(rng, 'Wfc', [4, 8]);
+    const nodes = [
+      node('Conv', ['x', 'W'], ['c']),
+      node('Relu', ['c'], ['r']),
+      node('Flatten', ['r'], ['f']),
+      node('Gemm', ['f', 'Wfc'], ['y'], { transB: int(1) }),
+    ];
+    const bytes = onnxModel(nodes, [W, Wfc], [1, 3, 2, 2], 'y');
+    const { graph } = importOnnx(bytes, { until: 'r' });
+    expect(graph.nodes.map((n) => n.name)).to.deep.equal(['c', 'r']);
+    const x = randomTensor(new Rng(33), [1, 3, 2, 2], { dtype: 'float32' });
+    const full = importOnnx(bytes)
+      .graph.run(x, { taps: ['r'] })
+      .taps.get('r')!;
+    expect(toArray(graph.forward(x))).to.deep.equal(toArray(full));
+    expect(() => importOnnx(bytes, { until: 'nowhere' })).to.throw(
+      /no node produces value "nowhere"/,
+    );
   });
 });

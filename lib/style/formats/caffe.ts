@@ -1,19 +1,23 @@
 // Reads Caffe .caffemodel files (a binary NetParameter) into plain layer records with Float32Array
 // weights. Handles the V1 `layers` (field 2, enum types) and V2 `layer` (field 100, string types)
 // forms, packed or unpacked float data, double_data, and legacy 4-D blob shapes. Platform-neutral
-// (Uint8Array in); the Node file helpers live in files.ts. Field numbers: BVLC caffe.proto.
+// (a Uint8Array, or a ByteSource that reads the file on demand); the Node file helpers live in
+// files.ts. Field numbers: BVLC caffe.proto.
 
 import { V1_PARAM_FIELDS, V2_PARAM_FIELDS } from './caffe-params.js';
 import { layerParams, v1LayerType, BLOB_SHAPE_SCHEMA } from './caffe-params.js';
 import type { CaffeLayerParams, FieldSpecOf } from './caffe-params.js';
 import { FloatList, FormatError, ProtoReader, WireType, decodeFields } from './protobuf.js';
-import type { Fields } from './protobuf.js';
+import type { ByteSource, Fields } from './protobuf.js';
 import { elementCount } from './shape.js';
 
 /** One parameter blob: shape as stored (legacy files give 4-D [num, channels, height, width]). */
 export interface CaffeBlob {
   readonly shape: number[];
-  /** Row-major values; a view on the file bytes when aligned, else a compact copy. */
+  /**
+   * Row-major values: a view on the file bytes when the file is in memory and aligned, else an
+   * array of their own (read straight from disk when parsing a ByteSource).
+   */
   readonly data: Float32Array;
 }
 
@@ -46,7 +50,7 @@ export interface CaffeNet {
 
 /** Options of `parseCaffeModel`. */
 export interface CaffeReadOptions {
-  /** Layers for which this returns false are left out, and their blobs are never decoded. */
+  /** Layers for which this returns false are left out, and their blobs are never read. */
   keep?: (layerName: string, type: string) => boolean;
   /** Name used in error messages (defaults to "<caffemodel>"). */
   file?: string;
@@ -265,12 +269,16 @@ export function compactCaffeNet(net: CaffeNet): CaffeNet {
 /**
  * Parses a .caffemodel (binary NetParameter: name = 1, layers = 2 (V1), input = 3,
  * input_dim = 4, input_shape = 8, layer = 100 (V2)).
- * @param bytes the whole file
- * @returns the net; blobs are Float32Array views on `bytes` (or copies when unaligned/compact)
+ * @param source the whole file, or a ByteSource that reads it on demand (files.ts)
+ * @returns the net; blobs are Float32Array views on the bytes in memory (copies when unaligned or
+ * compact), or arrays read from the ByteSource for the kept layers only
  */
-export function parseCaffeModel(bytes: Uint8Array, options: CaffeReadOptions = {}): CaffeNet {
+export function parseCaffeModel(
+  source: Uint8Array | ByteSource,
+  options: CaffeReadOptions = {},
+): CaffeNet {
   const { keep, file = '<caffemodel>', compact = false } = options;
-  const r = new ProtoReader(bytes, file);
+  const r = new ProtoReader(source, file);
   let name = '';
   const inputNames: string[] = [];
   const inputDims: number[] = [];
@@ -310,7 +318,7 @@ export function parseCaffeModel(bytes: Uint8Array, options: CaffeReadOptions = {
         r.skip();
     }
   }
-  if (count === 0 && bytes.length > 0) {
+  if (count === 0 && source.length > 0) {
     throw new FormatError(
       file,
       'no layers found (neither field 2 `layers` nor field 100 `layer`); is this a .caffemodel?',

@@ -4,7 +4,14 @@
 
 export { FormatError, FloatList, ProtoReader, ProtoWriter, WireType } from './protobuf.js';
 export { decodeFields, float32View, float64ToFloat32 } from './protobuf.js';
-export type { FieldSpec, FieldValue, Fields, MessageSchema, ScalarKind } from './protobuf.js';
+export type {
+  ByteSource,
+  FieldSpec,
+  FieldValue,
+  Fields,
+  MessageSchema,
+  ScalarKind,
+} from './protobuf.js';
 export {
   bfloat16ToFloat32,
   float16ToFloat32,
@@ -56,5 +63,6 @@ export {
   readOnnxModel,
   readPrototxt,
   readSafetensors,
+  withByteSource,
   writeSafetensors,
 } from './files.js';

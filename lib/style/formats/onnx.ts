@@ -1,11 +1,12 @@
 // Reads and writes ONNX models (.onnx, a binary ModelProto) as plain records: the graph's nodes
 // with typed attributes, initializers with float data as Float32Array (views on raw_data when
-// aligned), graph inputs/outputs with their shapes, and opset imports. Field numbers follow
-// onnx/onnx.proto (IR version 10); sparse initializers and external data are refused clearly.
+// the file is in memory and aligned, read straight into their own arrays from a ByteSource),
+// graph inputs/outputs with their shapes, and opset imports. Field numbers follow onnx/onnx.proto
+// (IR version 10); sparse initializers and external data are refused clearly.
 
 import { bfloat16ToFloat32, float16ToFloat32, floatToHalf } from './float16.js';
 import { FloatList, FormatError, ProtoReader, ProtoWriter, WireType } from './protobuf.js';
-import { float32View, float64ToFloat32 } from './protobuf.js';
+import { float64ToFloat32, type ByteSource } from './protobuf.js';
 import { elementCount } from './shape.js';
 
 /** TensorProto.DataType names by number (onnx.proto). */
@@ -127,6 +128,11 @@ export interface OnnxModel {
 export interface OnnxReadOptions {
   /** Name used in error messages (defaults to "<onnx>"). */
   file?: string;
+  /**
+   * Initializers for which this returns false are left out of `graph.initializers`, and their
+   * raw_data (where exporters put weights) is never read.
+   */
+  keep?: (initializer: string) => boolean;
 }
 
 /** StringStringEntryProto { key = 1; value = 2; } */
@@ -166,9 +172,21 @@ function rawInts(r: ProtoReader, raw: Uint8Array, type: string, what: string): n
 /**
  * TensorProto: dims = 1, data_type = 2, float_data = 4, int32_data = 5, string_data = 6,
  * int64_data = 7, name = 8, raw_data = 9, double_data = 10, uint64_data = 11,
- * external_data = 13, data_location = 14.
+ * external_data = 13, data_location = 14. raw_data is only located in the loop and read at the
+ * end, once the name and type are known (the spec allows any field order), so a tensor `keep`
+ * rejects costs no read of its data; returns null for such a tensor.
  */
-function readTensor(r: ProtoReader, what: string): OnnxTensor {
+function readTensor(r: ProtoReader, what: string): OnnxTensor;
+function readTensor(
+  r: ProtoReader,
+  what: string,
+  keep: ((name: string) => boolean) | undefined,
+): OnnxTensor | null;
+function readTensor(
+  r: ProtoReader,
+  what: string,
+  keep?: (name: string) => boolean,
+): OnnxTensor | null {
   const dims: number[] = [];
   let dataTypeCode = 0;
   let name = '';
@@ -178,8 +196,7 @@ function readTensor(r: ProtoReader, what: string): OnnxTensor {
   const int64s: number[] = [];
   const uint64s: number[] = [];
   const strings: string[] = [];
-  let raw: Uint8Array | null = null;
-  let rawAt = 0;
+  let raw: [number, number] | null = null;
   let external = false;
   let segment = false;
   while (r.next()) {
@@ -213,9 +230,7 @@ function readTensor(r: ProtoReader, what: string): OnnxTensor {
         name = r.string(`${what} name`);
         break;
       case 9:
-        r.expect(WireType.LEN, `${what} raw_data`);
-        raw = r.bytesField(`${what} raw_data`);
-        rawAt = raw.byteOffset - r.bytes.byteOffset;
+        raw = r.span(`${what} raw_data`);
         break;
       case 10:
         r.doublesAsFloats(doubles, `${what} double_data`);
@@ -245,21 +260,22 @@ function readTensor(r: ProtoReader, what: string): OnnxTensor {
   }
   if (segment)
     r.fail(`${label} is a segment of a chunked tensor, which nnzero does not read`, r.end);
+  if (keep !== undefined && !keep(name)) return null;
   let data: Float32Array | number[] | string[];
   if (type === 'FLOAT') {
-    data = raw ? floatRaw(r, raw, rawAt, 4, label, float32View) : floats.finish();
+    data = raw ? rawFloats(r, raw, 4, label) : floats.finish();
   } else if (type === 'DOUBLE') {
-    data = raw ? floatRaw(r, raw, rawAt, 8, label, float64ToFloat32) : doubles.finish();
+    data = raw ? rawFloats(r, raw, 8, label, float64ToFloat32) : doubles.finish();
   } else if (type === 'FLOAT16' || type === 'BFLOAT16') {
     const widen = type === 'FLOAT16' ? float16ToFloat32 : bfloat16ToFloat32;
     // Without raw_data, half floats travel as their 16-bit patterns in int32_data (onnx.proto).
     data = raw
-      ? floatRaw(r, raw, rawAt, 2, label, widen)
+      ? rawFloats(r, raw, 2, label, widen)
       : widen(halfBitsToBytes(int32s), 0, 2 * int32s.length);
   } else if (type === 'STRING') {
     data = strings;
   } else if (INT_TYPES[type] !== undefined) {
-    if (raw) data = rawInts(r, raw, type, label);
+    if (raw) data = rawInts(r, r.bytesAt(raw[0], raw[1]), type, label);
     else if (type === 'INT64') data = int64s;
     else if (type === 'UINT32' || type === 'UINT64') data = uint64s;
     else data = int32s;
@@ -275,19 +291,20 @@ function readTensor(r: ProtoReader, what: string): OnnxTensor {
   return { name, dims, dataType: type, data };
 }
 
-/** Checks that raw_data holds whole elements, then widens it with `read` (a view when possible). */
-function floatRaw(
+/**
+ * Checks that raw_data [start, end) holds whole elements of `size` bytes, then reads it: float32
+ * as such (a view or a read of its own, see ProtoReader.float32At), other widths through `widen`.
+ */
+function rawFloats(
   r: ProtoReader,
-  raw: Uint8Array,
-  rawAt: number,
+  [start, end]: [number, number],
   size: number,
   label: string,
-  read: (bytes: Uint8Array, start: number, byteLength: number) => Float32Array,
+  widen?: (bytes: Uint8Array, start: number, byteLength: number) => Float32Array,
 ): Float32Array {
-  if (raw.length % size !== 0) {
-    r.fail(`${label}: raw_data holds ${raw.length} bytes, not a multiple of ${size}`);
-  }
-  return read(r.bytes, rawAt, raw.length);
+  const n = end - start;
+  if (n % size !== 0) r.fail(`${label}: raw_data holds ${n} bytes, not a multiple of ${size}`);
+  return widen === undefined ? r.float32At(start, n) : widen(r.bytesAt(start, end), 0, n);
 }
 
 function halfBitsToBytes(bits: readonly number[]): Uint8Array {
@@ -515,8 +532,9 @@ function readValueInfo(r: ProtoReader, what: string): OnnxValueInfo {
 /**
  * GraphProto: node = 1, name = 2, initializer = 5, input = 11, output = 12, value_info = 13,
  * sparse_initializer = 15 (refused: its weights would otherwise go missing silently).
+ * Initializers `keep` rejects are left out.
  */
-function readGraph(r: ProtoReader): OnnxGraph {
+function readGraph(r: ProtoReader, keep?: (name: string) => boolean): OnnxGraph {
   let name = '';
   const nodes: OnnxNode[] = [];
   const initializers = new Map<string, OnnxTensor>();
@@ -535,8 +553,8 @@ function readGraph(r: ProtoReader): OnnxGraph {
       case 5: {
         const what = `initializer ${initializers.size}`;
         r.expect(WireType.LEN, what);
-        const t = readTensor(r.message(what), what);
-        initializers.set(t.name, t);
+        const t = readTensor(r.message(what), what, keep);
+        if (t !== null) initializers.set(t.name, t);
         break;
       }
       case 11:
@@ -573,9 +591,13 @@ function readGraph(r: ProtoReader): OnnxGraph {
 /**
  * Parses an .onnx file (ModelProto: ir_version = 1, producer_name = 2, producer_version = 3,
  * domain = 4, model_version = 5, doc_string = 6, graph = 7, opset_import = 8, metadata_props = 14).
+ * @param source the whole file, or a ByteSource that reads it on demand (files.ts)
  */
-export function parseOnnxModel(bytes: Uint8Array, options: OnnxReadOptions = {}): OnnxModel {
-  const r = new ProtoReader(bytes, options.file ?? '<onnx>');
+export function parseOnnxModel(
+  source: Uint8Array | ByteSource,
+  options: OnnxReadOptions = {},
+): OnnxModel {
+  const r = new ProtoReader(source, options.file ?? '<onnx>');
   let irVersion = 0;
   let producerName = '';
   let producerVersion = '';
@@ -609,7 +631,7 @@ export function parseOnnxModel(bytes: Uint8Array, options: OnnxReadOptions = {})
         break;
       case 7:
         r.expect(WireType.LEN, 'field 7 (graph)');
-        graph = readGraph(r.message('field 7 (graph)'));
+        graph = readGraph(r.message('field 7 (graph)'), options.keep);
         break;
       case 8: {
         r.expect(WireType.LEN, 'field 8 (opset_import)');

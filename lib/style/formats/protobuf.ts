@@ -1,6 +1,8 @@
-// A small protobuf wire-format reader and writer over Uint8Array, enough for Caffe and ONNX files.
-// Hand-written instead of protobufjs so repeated float fields become Float32Array views on the
-// file bytes (4 bytes a value) rather than JS number arrays (8+ bytes a value). Spec:
+// A small protobuf wire-format reader and writer, enough for Caffe and ONNX files. Hand-written
+// instead of protobufjs so repeated float fields become Float32Arrays (4 bytes a value) rather
+// than JS number arrays (8+ bytes a value). The reader works on the whole file in memory (floats
+// are views on its bytes) or on a ByteSource that reads parts of a file on demand (floats are read
+// straight from disk into their own arrays, and fields nobody asks for are never read). Spec:
 // https://protobuf.dev/programming-guides/encoding/ (varints, wire types 0/1/2/5, packed fields).
 
 /** Wire types from the protobuf encoding spec: VARINT 0, I64 1, LEN 2, I32 5 (3 and 4 are groups). */
@@ -22,9 +24,39 @@ export class FormatError extends Error {
   }
 }
 
+/**
+ * Random access to the bytes of a file that is not held in memory (files.ts opens one on a file
+ * descriptor). The readers take either this or the whole file as a Uint8Array.
+ */
+export interface ByteSource {
+  /** Size of the file in bytes. */
+  readonly length: number;
+  /** Bytes a reader fetches at a time for tags, lengths and small fields (default 64 KiB). */
+  readonly windowSize?: number;
+  /** Copies bytes [position, position + target.length) of the file into `target`. */
+  readInto(target: Uint8Array, position: number): void;
+}
+
 const TWO_32 = 4294967296;
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+// Bytes a file-backed reader fetches at a time for tags, lengths and small fields: one read
+// usually covers a whole small layer, and a 575 MB VGG-19 costs a few hundred reads.
+const WINDOW = 1 << 16;
+
+/** Floats in the file are little-endian: on a big-endian machine, swap each value in place. */
+function fromLittleEndian(out: Float32Array): Float32Array {
+  if (LITTLE_ENDIAN) return out;
+  const b = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+  for (let i = 0; i < b.length; i += 4) {
+    const [b0, b1] = [b[i]!, b[i + 1]!];
+    b[i] = b[i + 3]!;
+    b[i + 1] = b[i + 2]!;
+    b[i + 2] = b1;
+    b[i + 3] = b0;
+  }
+  return out;
+}
 
 /**
  * Reads `byteLength` bytes of little-endian float32 as a Float32Array: a view on the same memory
@@ -55,6 +87,30 @@ export function float64ToFloat32(
   const view = new DataView(bytes.buffer, bytes.byteOffset + start, count * 8);
   for (let i = 0; i < count; i++) out[i] = view.getFloat64(i * 8, true);
   return out;
+}
+
+/** Bytes [start, end) of a file: a view when it is in memory, else read into a new array. */
+export function bytesOf(source: Uint8Array | ByteSource, start: number, end: number): Uint8Array {
+  if (source instanceof Uint8Array) return source.subarray(start, end);
+  const out = new Uint8Array(end - start);
+  source.readInto(out, start);
+  return out;
+}
+
+/**
+ * The little-endian float32 values in bytes [start, start + byteLength) of a file: a view (or one
+ * copy when unaligned) when it is in memory; from a ByteSource, read straight from the file into a
+ * new Float32Array of their own (one copy from disk, no staging buffer).
+ */
+export function float32Of(
+  source: Uint8Array | ByteSource,
+  start: number,
+  byteLength: number,
+): Float32Array {
+  if (source instanceof Uint8Array) return float32View(source, start, byteLength);
+  const out = new Float32Array(byteLength >>> 2);
+  source.readInto(new Uint8Array(out.buffer), start);
+  return fromLittleEndian(out);
 }
 
 /**
@@ -99,17 +155,22 @@ export class FloatList {
 }
 
 /**
- * A cursor over one protobuf message in `bytes[start, end)`. Call `next()` to read each tag, then
- * the value reader that matches the field's type (or `skip()`). Every overrun throws FormatError.
+ * A cursor over one protobuf message in bytes [start, end) of a file. Call `next()` to read each
+ * tag, then the value reader that matches the field's type (or `skip()`). Positions are file
+ * offsets, so errors name the byte in the file. Every overrun throws FormatError.
+ *
+ * Over a Uint8Array the whole file is in memory; over a ByteSource the reader keeps a small window
+ * of the file and reads a new one when it moves past it, while payloads it only steps over (a
+ * blob nobody wants) are never read at all.
  */
 export class ProtoReader {
-  /** The whole file's bytes (sub-readers share it, so offsets in errors are file offsets). */
-  readonly bytes: Uint8Array;
   /** File name or label used in error messages. */
   readonly file: string;
+  /** Size of the whole file in bytes. */
+  readonly fileLength: number;
   /** End of this message (exclusive). */
   readonly end: number;
-  /** Current read position. */
+  /** Current read position (a file offset). */
   pos: number;
   /** Field number of the last tag read by `next()`. */
   field = 0;
@@ -117,20 +178,44 @@ export class ProtoReader {
   wire = 0;
   /** Offset of the last tag read by `next()`. */
   tagAt = 0;
+  readonly #source: ByteSource | null;
+  // Bytes [#base, #base + #window.length) of the file: all of it in memory, else a window that is
+  // replaced (never overwritten, so sub-readers and strings may keep views on it) as we move on.
+  #window: Uint8Array;
+  #base: number;
   #lo = 0;
   #hi = 0;
 
-  /** @param bytes file bytes, @param file name for errors, @param start/end message bounds */
-  constructor(bytes: Uint8Array, file = '<bytes>', start = 0, end = bytes.length) {
-    this.bytes = bytes;
+  /** @param input the whole file or a ByteSource, @param file name for errors, @param start/end message bounds */
+  constructor(input: Uint8Array | ByteSource, file = '<bytes>', start = 0, end = input.length) {
     this.file = file;
+    this.fileLength = input.length;
     this.pos = start;
     this.end = end;
+    if (input instanceof Uint8Array) {
+      this.#source = null;
+      this.#window = input;
+    } else {
+      this.#source = input;
+      this.#window = new Uint8Array(0);
+    }
+    this.#base = 0;
   }
 
   /** Throws a FormatError naming this file and the given byte offset. */
   fail(detail: string, offset = this.pos): never {
     throw new FormatError(this.file, `${detail} at byte ${offset}`, offset);
+  }
+
+  // Make bytes [pos, pos + n) readable in the window; n never reaches past `end`.
+  #ensure(n: number): void {
+    const at = this.pos - this.#base;
+    if (at >= 0 && at + n <= this.#window.length) return;
+    const size = Math.min(Math.max(n, this.#source!.windowSize ?? WINDOW), this.end - this.pos);
+    const window = new Uint8Array(size);
+    this.#source!.readInto(window, this.pos);
+    this.#window = window;
+    this.#base = this.pos;
   }
 
   /** @returns true and sets `field`/`wire` when another tag follows; false at the message end */
@@ -147,12 +232,13 @@ export class ProtoReader {
   /** Decodes a varint into the low/high 32-bit halves (a varint holds up to 64 bits, 10 bytes). */
   #varint(): void {
     const start = this.pos;
-    const bytes = this.bytes;
     let lo = 0;
     let hi = 0;
     for (let i = 0; i < 10; i++) {
       if (this.pos >= this.end) this.fail('truncated varint', start);
-      const b = bytes[this.pos++] as number;
+      // A file-backed reader moves its window on when the varint crosses its end.
+      if (this.pos - this.#base >= this.#window.length) this.#ensure(1);
+      const b = this.#window[this.pos++ - this.#base] as number;
       if (i < 4) lo |= (b & 0x7f) << (7 * i);
       else if (i === 4) {
         lo |= (b & 0x0f) << 28;
@@ -169,7 +255,7 @@ export class ProtoReader {
 
   /** Reads an unsigned varint (uint32, uint64, enum, length); throws beyond 2^53. */
   uint(): number {
-    const b = this.bytes[this.pos];
+    const b = this.#window[this.pos - this.#base];
     if (b !== undefined && b < 0x80 && this.pos < this.end) {
       this.pos++;
       return b;
@@ -205,13 +291,16 @@ export class ProtoReader {
     return this.#lo !== 0 || this.#hi !== 0;
   }
 
+  #where(): string {
+    return this.end === this.fileLength ? 'end of file' : 'end of its enclosing message';
+  }
+
+  // Reserve n bytes at pos (readable in the window) and return their index in the window.
   #need(n: number, what: string): number {
     const left = this.end - this.pos;
-    if (n > left) {
-      const where = this.end === this.bytes.length ? 'end of file' : 'end of its enclosing message';
-      this.fail(`${what} runs past ${where} (needs ${n} bytes, ${left} left)`);
-    }
-    const at = this.pos;
+    if (n > left) this.fail(`${what} runs past ${this.#where()} (needs ${n} bytes, ${left} left)`);
+    this.#ensure(n);
+    const at = this.pos - this.#base;
     this.pos += n;
     return at;
   }
@@ -219,20 +308,22 @@ export class ProtoReader {
   /** Reads a fixed32 float (wire type I32, little-endian). */
   float(): number {
     const at = this.#need(4, `field ${this.field} (float)`);
-    return new DataView(this.bytes.buffer, this.bytes.byteOffset + at, 4).getFloat32(0, true);
+    const w = this.#window;
+    return new DataView(w.buffer, w.byteOffset + at, 4).getFloat32(0, true);
   }
 
   /** Reads a fixed64 double (wire type I64, little-endian). */
   double(): number {
     const at = this.#need(8, `field ${this.field} (double)`);
-    return new DataView(this.bytes.buffer, this.bytes.byteOffset + at, 8).getFloat64(0, true);
+    const w = this.#window;
+    return new DataView(w.buffer, w.byteOffset + at, 8).getFloat64(0, true);
   }
 
   /**
-   * Reads the length prefix of a LEN field (throwing if the tag had another wire type) and
-   * reserves its bytes.
+   * Reads the length prefix of a LEN field (throwing if the tag had another wire type) and steps
+   * over its bytes without reading them.
    * @param what names the field in errors, e.g. "field 7 (blobs)"
-   * @returns [start, end) of the payload in `bytes`
+   * @returns [start, end) of the payload as file offsets
    */
   span(what = `field ${this.field}`): [number, number] {
     this.expect(WireType.LEN, what);
@@ -240,31 +331,66 @@ export class ProtoReader {
     const n = this.uint();
     const left = this.end - this.pos;
     if (n > left) {
-      const where = this.end === this.bytes.length ? 'end of file' : 'end of its enclosing message';
-      this.fail(`${what} runs past ${where} (needs ${n} bytes, ${left} left)`, lengthAt);
+      this.fail(`${what} runs past ${this.#where()} (needs ${n} bytes, ${left} left)`, lengthAt);
     }
     const start = this.pos;
     this.pos += n;
     return [start, start + n];
   }
 
-  /** Reads a LEN field as a sub-reader over the nested message. */
+  /** Reads a LEN field as a sub-reader over the nested message (nothing is read yet). */
   message(what?: string): ProtoReader {
     const [start, end] = this.span(what);
-    return new ProtoReader(this.bytes, this.file, start, end);
+    const sub = new ProtoReader(this.#source ?? this.#window, this.file, start, end);
+    // A file-backed sub-reader inside our window starts on it instead of reading again.
+    if (this.#source !== null && start >= this.#base && end <= this.#base + this.#window.length) {
+      sub.#window = this.#window;
+      sub.#base = this.#base;
+    }
+    return sub;
   }
 
-  /** Reads a LEN field as a view on the file bytes (no copy). */
+  /**
+   * The bytes [start, end) of the file: a view when they are in memory (the whole file, or the
+   * current window), else read into a new array. `start` and `end` come from `span`.
+   */
+  bytesAt(start: number, end: number): Uint8Array {
+    const at = start - this.#base;
+    if (at >= 0 && end - this.#base <= this.#window.length) {
+      return this.#window.subarray(at, end - this.#base);
+    }
+    const out = new Uint8Array(end - start);
+    this.#source!.readInto(out, start);
+    return out;
+  }
+
+  /**
+   * The little-endian float32 values in bytes [start, start + byteLength) of the file: from a file
+   * in memory a view on it when aligned (else one copy); from a ByteSource read straight from
+   * the file into a new Float32Array of their own (one copy from disk, no staging buffer).
+   */
+  float32At(start: number, byteLength: number): Float32Array {
+    const at = start - this.#base;
+    if (this.#source === null || at < 0 || at + byteLength > this.#window.length) {
+      return float32Of(this.#source ?? this.#window, start, byteLength);
+    }
+    // Already in the window (a small blob): copy it out rather than read the file again.
+    const out = new Float32Array(byteLength >>> 2);
+    new Uint8Array(out.buffer).set(this.#window.subarray(at, at + byteLength));
+    return fromLittleEndian(out);
+  }
+
+  /** Reads a LEN field as bytes (a view when in memory; see `bytesAt`). */
   bytesField(what?: string): Uint8Array {
     const [start, end] = this.span(what);
-    return this.bytes.subarray(start, end);
+    return this.bytesAt(start, end);
   }
 
   /** Reads a LEN field as UTF-8 text. */
   string(what?: string): string {
     const [start, end] = this.span(what);
     try {
-      return utf8.decode(this.bytes.subarray(start, end));
+      return utf8.decode(this.bytesAt(start, end));
     } catch {
       return this.fail(`${what ?? `field ${this.field}`} is not valid UTF-8`, start);
     }
@@ -272,7 +398,7 @@ export class ProtoReader {
 
   /**
    * Reads one occurrence of a repeated float field into `list`: a packed LEN chunk becomes a
-   * Float32Array view (or one copy if unaligned); an unpacked I32 value is appended.
+   * Float32Array (see `float32At`); an unpacked I32 value is appended.
    */
   floats(list: FloatList, what = `field ${this.field}`): void {
     if (this.wire === WireType.I32) {
@@ -284,7 +410,7 @@ export class ProtoReader {
     if ((end - start) % 4 !== 0) {
       this.fail(`${what} holds ${end - start} bytes, not a whole number of floats`, start);
     }
-    list.push(float32View(this.bytes, start, end - start));
+    list.push(this.float32At(start, end - start));
   }
 
   /** Like `floats` for a repeated double field, rounding the values to float32 (one copy). */
@@ -298,7 +424,7 @@ export class ProtoReader {
     if ((end - start) % 8 !== 0) {
       this.fail(`${what} holds ${end - start} bytes, not a whole number of doubles`, start);
     }
-    list.push(float64ToFloat32(this.bytes, start, end - start));
+    list.push(float64ToFloat32(this.bytesAt(start, end), 0, end - start));
   }
 
   /** Reads one occurrence of a repeated varint field (packed or not) through `read`, into `out`. */
@@ -326,17 +452,26 @@ export class ProtoReader {
         this.#varint();
         return;
       case WireType.I64:
-        this.#need(8, `field ${this.field}`);
+        this.#step(8);
         return;
       case WireType.LEN:
         this.span();
         return;
       case WireType.I32:
-        this.#need(4, `field ${this.field}`);
+        this.#step(4);
         return;
       default:
         this.fail(`unsupported wire type ${this.wire} (field ${this.field})`, this.tagAt);
     }
+  }
+
+  // Step over n bytes of a fixed-width value without reading them.
+  #step(n: number): void {
+    const left = this.end - this.pos;
+    if (n > left) {
+      this.fail(`field ${this.field} runs past ${this.#where()} (needs ${n} bytes, ${left} left)`);
+    }
+    this.pos += n;
   }
 }
 

@@ -1,10 +1,12 @@
 // Reads and writes .safetensors files (the Hugging Face / PyTorch weight format): an 8-byte
 // little-endian header length N, N bytes of JSON ({ name: { dtype, shape, data_offsets } } plus an
 // optional "__metadata__" of strings), then the tensors' bytes back to back. F32 tensors come back
-// as Float32Array views; F16, BF16 and F64 are converted with one copy. Spec: huggingface/safetensors.
+// as Float32Array views on bytes in memory, or read into arrays of their own from a ByteSource
+// (only the kept ones); F16, BF16 and F64 are converted with one copy. Spec: huggingface/safetensors.
 
 import { bfloat16ToFloat32, float16ToFloat32, floatToBfloat16, floatToHalf } from './float16.js';
-import { FormatError, float32View, float64ToFloat32 } from './protobuf.js';
+import { FormatError, bytesOf, float32Of, float64ToFloat32 } from './protobuf.js';
+import type { ByteSource } from './protobuf.js';
 import { elementCount } from './shape.js';
 
 /** Element types of the safetensors spec that nnzero converts to float32. */
@@ -62,16 +64,15 @@ const DTYPE_BYTES: Readonly<Record<string, number>> = {
 const FLOAT_DTYPES: readonly string[] = ['F32', 'F16', 'BF16', 'F64'];
 
 function convert(
-  bytes: Uint8Array,
+  source: Uint8Array | ByteSource,
   start: number,
   length: number,
   dtype: SafetensorsFloatDtype,
 ): Float32Array {
-  if (dtype === 'F32') return float32View(bytes, start, length);
-  if (dtype === 'F64') return float64ToFloat32(bytes, start, length);
-  return dtype === 'F16'
-    ? float16ToFloat32(bytes, start, length)
-    : bfloat16ToFloat32(bytes, start, length);
+  if (dtype === 'F32') return float32Of(source, start, length);
+  const bytes = bytesOf(source, start, start + length);
+  if (dtype === 'F64') return float64ToFloat32(bytes, 0, length);
+  return dtype === 'F16' ? float16ToFloat32(bytes, 0, length) : bfloat16ToFloat32(bytes, 0, length);
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -116,26 +117,28 @@ function entry(file: string, name: string, v: unknown): Entry {
 
 /**
  * Parses a .safetensors file.
- * @param bytes the whole file
- * @returns tensors as float32 (F32 as views on `bytes` when aligned) and the metadata
+ * @param source the whole file, or a ByteSource that reads it on demand (files.ts)
+ * @returns tensors as float32 (F32 as views on bytes in memory when aligned) and the metadata
  */
 export function parseSafetensors(
-  bytes: Uint8Array,
+  source: Uint8Array | ByteSource,
   options: SafetensorsReadOptions = {},
 ): SafetensorsFile {
   const { file = '<safetensors>', keep } = options;
-  if (bytes.length < 8) {
+  const length = source.length;
+  if (length < 8) {
     throw new FormatError(
       file,
-      `file holds ${bytes.length} bytes, fewer than the 8-byte header length`,
+      `file holds ${length} bytes, fewer than the 8-byte header length`,
       0,
     );
   }
-  const headerLength = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
-  if (headerLength > BigInt(bytes.length - 8)) {
+  const prefix = bytesOf(source, 0, 8);
+  const headerLength = new DataView(prefix.buffer, prefix.byteOffset, 8).getBigUint64(0, true);
+  if (headerLength > BigInt(length - 8)) {
     throw new FormatError(
       file,
-      `header length ${headerLength} runs past end of file (${bytes.length - 8} bytes after the length)`,
+      `header length ${headerLength} runs past end of file (${length - 8} bytes after the length)`,
       0,
     );
   }
@@ -143,7 +146,7 @@ export function parseSafetensors(
   let header: unknown;
   try {
     header = JSON.parse(
-      new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, dataStart)),
+      new TextDecoder('utf-8', { fatal: true }).decode(bytesOf(source, 8, dataStart)),
     );
   } catch (e) {
     throw new FormatError(file, `header is not valid UTF-8 JSON (${(e as Error).message})`, 8);
@@ -163,7 +166,7 @@ export function parseSafetensors(
 
   // The spec requires the tensors to tile the data section exactly: no gaps, no overlaps.
   entries.sort((a, b) => a.begin - b.begin);
-  const dataLength = bytes.length - dataStart;
+  const dataLength = length - dataStart;
   let expected = 0;
   for (const e of entries) {
     if (e.begin !== expected) {
@@ -192,7 +195,7 @@ export function parseSafetensors(
       );
     }
     const dtype = e.dtype as SafetensorsFloatDtype;
-    const data = convert(bytes, dataStart + e.begin, e.end - e.begin, dtype);
+    const data = convert(source, dataStart + e.begin, e.end - e.begin, dtype);
     tensors.set(e.name, { name: e.name, dtype, shape: e.shape, data });
   }
   return { tensors, metadata };

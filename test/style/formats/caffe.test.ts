@@ -3,7 +3,7 @@
 // decoding them, and truncated or garbage files raise FormatError naming the file and the problem.
 
 import { expect } from 'chai';
-import { writeFileSync } from 'node:fs';
+import { truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   FormatError,
@@ -13,9 +13,12 @@ import {
   compactCaffeNet,
   parseCaffeModel,
   readCaffeModel,
+  withByteSource,
 } from '../../../lib/style/formats/index.js';
 import type { CaffeNet } from '../../../lib/style/formats/index.js';
 import {
+  indexOfBytes,
+  memorySource,
   outcome,
   seededFloats,
   tinyCaffeV1,
@@ -260,7 +263,7 @@ describe('parseCaffeModel', () => {
     expect(layer(net, 'fc').blobs[0]?.data).to.deep.equal(weights.fc[0]);
   });
 
-  it('readCaffeModel reads a path, compacts a partial read and names the path in errors', () => {
+  it('readCaffeModel reads a path (kept blobs only, each in its own array) and names the path in errors', () => {
     withTempDir((dir) => {
       const path = join(dir, 'tiny.caffemodel');
       const bytes = tinyCaffeV2(weights);
@@ -272,11 +275,91 @@ describe('parseCaffeModel', () => {
       writeFileSync(path, bytes.subarray(0, 100));
       expect(() => readCaffeModel(path)).to.throw(
         FormatError,
-        new RegExp(`^${path.replace(/[.\\]/g, '\\$&')}: `),
+        new RegExp(`^${path.replace(/[.\\]/g, '\\$&')}: .*runs past end of file`),
       );
       expect(() => readCaffeModel(join(dir, 'missing.caffemodel'))).to.throw(
         FormatError,
-        /cannot read file/,
+        /missing\.caffemodel: no such file$/,
+      );
+      expect(() => readCaffeModel(dir)).to.throw(FormatError, /cannot read file \(EISDIR/);
+    });
+  });
+});
+
+describe('parseCaffeModel over a ByteSource (how files are read)', () => {
+  // The net with blob data as plain arrays, so a view and an array of its own compare equal.
+  const plain = (net: CaffeNet) => ({
+    ...net,
+    layers: net.layers.map((l) => ({
+      ...l,
+      blobs: l.blobs.map((b) => ({ shape: b.shape, data: Array.from(b.data) })),
+    })),
+  });
+
+  for (const [form, bytes] of [
+    ['V2', tinyCaffeV2(weights)],
+    ['V1', tinyCaffeV1(weights)],
+  ] as const) {
+    it(`reads the ${form} net exactly as from bytes, through windows of 1 byte to 64 KiB`, () => {
+      const want = plain(parseCaffeModel(bytes));
+      for (const windowSize of [1, 2, 3, 7, 64, undefined]) {
+        const net = parseCaffeModel(memorySource(bytes, windowSize));
+        expect(plain(net), `window ${windowSize}`).to.deep.equal(want);
+        for (const b of net.layers.flatMap((l) => l.blobs)) {
+          // Each blob was read into an array of its own: nothing else keeps its memory alive.
+          expect(b.data.byteOffset).to.equal(0);
+          expect(b.data.buffer.byteLength).to.equal(b.data.byteLength);
+        }
+      }
+    });
+
+    it(`gives the same FormatError as from bytes wherever the ${form} file is cut`, () => {
+      const wrong: string[] = [];
+      for (let cut = 1; cut < bytes.length; cut += 5) {
+        const part = bytes.subarray(0, cut);
+        const file = { file: 'cut.caffemodel' };
+        const fromBytes = outcome(() => parseCaffeModel(part, file));
+        const fromSource = outcome(() => parseCaffeModel(memorySource(part, 6), file));
+        if (fromSource !== fromBytes) wrong.push(`cut at ${cut}: ${fromSource} ≠ ${fromBytes}`);
+      }
+      expect(wrong).to.deep.equal([]);
+    });
+  }
+
+  it('never reads the blobs of layers the keep filter leaves out (fc here)', () => {
+    const bytes = tinyCaffeV2(weights);
+    const fc = weights.fc[0];
+    const at = indexOfBytes(bytes, new Uint8Array(fc.buffer, fc.byteOffset, fc.byteLength));
+    expect(at).to.be.above(0);
+    // Bytes of fc's weights that any read covered.
+    const fcBytesRead = (reads: [number, number][]): number =>
+      reads.reduce(
+        (s, [a, b]) => s + Math.max(0, Math.min(b, at + fc.byteLength) - Math.max(a, at)),
+        0,
+      );
+    const source = memorySource(bytes, 16);
+    const net = parseCaffeModel(source, { keep: (name) => name === 'conv2' });
+    expect(net.layers[0]?.blobs[0]?.data).to.deep.equal(weights.conv2[0]);
+    // At most the tail of one 16-byte window that read the fields before fc's data.
+    expect(fcBytesRead(source.reads)).to.be.below(16);
+    // Negative control: when fc is kept, all 480 bytes of its weights are read.
+    const all = memorySource(bytes, 16);
+    parseCaffeModel(all);
+    expect(fcBytesRead(all.reads)).to.be.at.least(fc.byteLength);
+  });
+
+  it('names the path and the byte when the file ends while it is being read', () => {
+    withTempDir((dir) => {
+      const path = join(dir, 'shrinking.caffemodel');
+      writeFileSync(path, tinyCaffeV2(weights));
+      expect(() =>
+        withByteSource(path, (source) => {
+          truncateSync(path, 50); // the file shrinks after it was opened
+          return parseCaffeModel(source, { file: path });
+        }),
+      ).to.throw(
+        FormatError,
+        /shrinking\.caffemodel: file ended at byte 50 while reading bytes 0–/,
       );
     });
   });

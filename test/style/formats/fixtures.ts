@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FormatError, ProtoWriter } from '../../../lib/style/formats/index.js';
+import type { ByteSource } from '../../../lib/style/formats/index.js';
 
 /** mulberry32: a small seeded generator; returns floats in [-1, 1) rounded to float32. */
 export function seededFloats(seed: number): (n: number) => Float32Array {
@@ -31,6 +32,38 @@ export function outcome(read: () => unknown): string {
   } catch (e) {
     return e instanceof FormatError ? e.message : `not a FormatError: ${String(e)}`;
   }
+}
+
+/**
+ * A ByteSource over bytes in memory, as files.ts makes one over a file: it serves positional reads
+ * through windows of `windowSize` bytes and records every range it was asked for in `reads`.
+ */
+export function memorySource(
+  bytes: Uint8Array,
+  windowSize?: number,
+): ByteSource & { readonly reads: [number, number][] } {
+  const reads: [number, number][] = [];
+  return {
+    length: bytes.length,
+    ...(windowSize === undefined ? {} : { windowSize }),
+    reads,
+    readInto(target, position) {
+      if (position < 0 || position + target.length > bytes.length) {
+        throw new RangeError(`read of [${position}, ${position + target.length}) past the end`);
+      }
+      reads.push([position, position + target.length]);
+      target.set(bytes.subarray(position, position + target.length));
+    },
+  };
+}
+
+/** Where `needle` first occurs in `haystack` (as bytes), or −1. */
+export function indexOfBytes(haystack: Uint8Array, needle: Uint8Array): number {
+  outer: for (let i = 0; i + needle.length <= haystack.length; i++) {
+    for (let j = 0; j < needle.length; j++) if (haystack[i + j] !== needle[j]) continue outer;
+    return i;
+  }
+  return -1;
 }
 
 /** Runs `body` with a fresh temporary directory that is removed afterwards. */

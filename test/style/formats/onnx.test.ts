@@ -18,7 +18,7 @@ import type {
 } from '../../../lib/style/formats/index.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { outcome, seededFloats, withTempDir } from './fixtures.js';
+import { indexOfBytes, memorySource, outcome, seededFloats, withTempDir } from './fixtures.js';
 
 const rand = seededFloats(33);
 
@@ -251,6 +251,57 @@ describe('ONNX', () => {
       seen.add(aligned);
     }
     expect(seen.size).to.equal(2);
+  });
+
+  it('reads the model exactly as from bytes over a ByteSource, through windows of 1 byte to 64 KiB', () => {
+    for (const floatStorage of ['raw_data', 'float_data'] as const) {
+      const bytes = encodeOnnxModel(model, { floatStorage });
+      for (const windowSize of [1, 3, 8, 64, undefined]) {
+        const read = parseOnnxModel(memorySource(bytes, windowSize));
+        expect(read, `${floatStorage}, window ${windowSize}`).to.deep.equal(model);
+        const w = read.graph.initializers.get('Wfc')?.data as Float32Array;
+        expect(w.buffer.byteLength).to.equal(w.byteLength); // an array of its own
+      }
+    }
+  });
+
+  it('leaves out the initializers `keep` rejects without reading their raw_data', () => {
+    const bytes = encodeOnnxModel(model);
+    const wfc = model.graph.initializers.get('Wfc')?.data as Float32Array;
+    const at = indexOfBytes(bytes, new Uint8Array(wfc.buffer, wfc.byteOffset, wfc.byteLength));
+    expect(at).to.be.above(0);
+    const wfcBytesRead = (reads: [number, number][]): number =>
+      reads.reduce(
+        (s, [a, b]) => s + Math.max(0, Math.min(b, at + wfc.byteLength) - Math.max(a, at)),
+        0,
+      );
+    const source = memorySource(bytes, 16);
+    const read = parseOnnxModel(source, { keep: (name) => name !== 'Wfc' });
+    expect([...read.graph.initializers.keys()]).to.deep.equal([
+      'W',
+      'B',
+      'Bfc',
+      'shape',
+      'ids',
+      'half',
+    ]);
+    expect(wfcBytesRead(source.reads)).to.be.below(16);
+    // Negative control: kept, all 2560 bytes of Wfc are read.
+    const all = memorySource(bytes, 16);
+    parseOnnxModel(all);
+    expect(wfcBytesRead(all.reads)).to.be.at.least(wfc.byteLength);
+  });
+
+  it('gives the same FormatError over a ByteSource as from bytes wherever the file is cut', () => {
+    const bytes = encodeOnnxModel(model);
+    const wrong: string[] = [];
+    for (let cut = 1; cut < bytes.length; cut += 11) {
+      const part = bytes.subarray(0, cut);
+      const fromBytes = outcome(() => parseOnnxModel(part, { file: 'cut.onnx' }));
+      const fromSource = outcome(() => parseOnnxModel(memorySource(part, 5), { file: 'cut.onnx' }));
+      if (fromSource !== fromBytes) wrong.push(`cut at ${cut}: ${fromSource} ≠ ${fromBytes}`);
+    }
+    expect(wrong).to.deep.equal([]);
   });
 
   it('raises FormatError naming the file wherever the file is cut inside the graph', () => {

@@ -15,7 +15,7 @@ import {
   readSafetensors,
   writeSafetensors,
 } from '../../../lib/style/formats/index.js';
-import { outcome, seededFloats, withTempDir } from './fixtures.js';
+import { indexOfBytes, memorySource, outcome, seededFloats, withTempDir } from './fixtures.js';
 
 const rand = seededFloats(21);
 const TENSORS = [
@@ -157,6 +157,37 @@ describe('safetensors', () => {
         message,
       );
     }
+  });
+
+  it('reads only the kept tensors from a ByteSource, each into an array of its own', () => {
+    const source = memorySource(bytes);
+    const file = parseSafetensors(source, { keep: (name) => name !== 'fc.weight' });
+    expect([...file.tensors.keys()]).to.deep.equal(['conv1.weight', 'conv1.bias']);
+    for (const t of file.tensors.values())
+      expect(t.data.buffer.byteLength).to.equal(t.data.byteLength);
+    expect(file.tensors.get('conv1.weight')?.data).to.deep.equal(TENSORS[0]?.data);
+    const fc = TENSORS[2]!.data;
+    const at = indexOfBytes(bytes, new Uint8Array(fc.buffer, fc.byteOffset, fc.byteLength));
+    const touches = (reads: [number, number][]) =>
+      reads.some(([a, b]) => a < at + fc.byteLength && b > at);
+    expect(touches(source.reads)).to.equal(false);
+    // Negative control: reading everything does read fc.weight's bytes.
+    const all = memorySource(bytes);
+    parseSafetensors(all);
+    expect(touches(all.reads)).to.equal(true);
+  });
+
+  it('gives the same FormatError over a ByteSource as from bytes wherever the file is cut', () => {
+    const wrong: string[] = [];
+    for (let cut = 0; cut < bytes.length; cut += 5) {
+      const part = bytes.subarray(0, cut);
+      const fromBytes = outcome(() => parseSafetensors(part, { file: 'cut.safetensors' }));
+      const fromSource = outcome(() =>
+        parseSafetensors(memorySource(part), { file: 'cut.safetensors' }),
+      );
+      if (fromSource !== fromBytes) wrong.push(`cut at ${cut}: ${fromSource} ≠ ${fromBytes}`);
+    }
+    expect(wrong).to.deep.equal([]);
   });
 
   it('writes and reads files on disk, naming the path in errors', () => {

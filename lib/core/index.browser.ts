@@ -17,6 +17,7 @@ export {
   zeros,
   fromArray,
   like,
+  reuseTensor,
   copy,
   isContiguous,
   contiguous,

@@ -15,6 +15,7 @@ export {
   zeros,
   fromArray,
   like,
+  reuseTensor,
   copy,
   isContiguous,
   contiguous,

@@ -139,6 +139,25 @@ export function like(t: Tensor): Tensor {
   return zeros(t.shape, dtypeOf(t));
 }
 
+/**
+ * The tensor kept under `key` in `cache` if it has this shape and dtype, else a new zero-filled
+ * one stored there: how a loop that runs the same shapes again reuses its buffers.
+ */
+export function reuseTensor(
+  cache: Map<string, Tensor>,
+  key: string,
+  shape: readonly number[],
+  dtype: DType,
+): Tensor {
+  const have = cache.get(key);
+  if (have !== undefined && dtypeOf(have) === dtype && have.shape.join() === shape.join()) {
+    return have;
+  }
+  const t = zeros(shape, dtype);
+  cache.set(key, t);
+  return t;
+}
+
 /** A contiguous row-major copy of any view (optionally converted to another dtype). */
 export function copy<T extends Tensor>(t: T): T;
 export function copy(t: Tensor, dtype: 'float64'): Tensor64;

@@ -19,8 +19,8 @@ import {
   ShapeError,
   contiguous,
   dtypeOf,
+  reuseTensor,
   zeros,
-  type DType,
   type FloatArray,
   type Tensor,
 } from '../core/index.js';
@@ -104,18 +104,28 @@ export class SequentialFeatureNet implements FeatureNet {
       const layer = this.layers[i]!;
       if (layer.kind === 'conv') {
         const geom = convGeometry(h.shape, layer.weight.shape, { pad: layer.pad });
-        const y = this.#buffer(`y${i}`, [geom.N, geom.F, geom.outH, geom.outW], dtype);
+        const y = reuseTensor(
+          this.#buffers,
+          `y${i}`,
+          [geom.N, geom.F, geom.outH, geom.outW],
+          dtype,
+        );
         conv2dForward(y, h, layer.weight, layer.bias, geom);
         this.#cache.push({ layer, input: h, output: y, geom });
         h = y;
       } else if (layer.kind === 'relu') {
-        const y = this.#buffer(`y${i}`, h.shape, dtype);
+        const y = reuseTensor(this.#buffers, `y${i}`, h.shape, dtype);
         reluForward(y.data, h.data);
         this.#cache.push({ layer, input: h, output: y });
         h = y;
       } else {
         const geom = poolGeometry(h.shape, { kernel: layer.kernel, stride: layer.stride });
-        const y = this.#buffer(`y${i}`, [geom.N, geom.C, geom.outH, geom.outW], dtype);
+        const y = reuseTensor(
+          this.#buffers,
+          `y${i}`,
+          [geom.N, geom.C, geom.outH, geom.outW],
+          dtype,
+        );
         if (layer.mode === 'max') {
           let argmax = this.#argmaxes.get(i);
           if (argmax?.length !== y.size) this.#argmaxes.set(i, (argmax = new Int32Array(y.size)));
@@ -155,14 +165,14 @@ export class SequentialFeatureNet implements FeatureNet {
           throw new ShapeError(`tap gradient '${layer.name}'`, dTap.shape, output.shape);
         }
         if (dy === null) {
-          dy = this.#buffer(`t${i}`, dTap.shape, dtypeOf(dTap));
+          dy = reuseTensor(this.#buffers, `t${i}`, dTap.shape, dtypeOf(dTap));
           dy.data.set(contiguous(dTap).data.subarray(0, dTap.size));
         } else {
           addInto(dy.data, contiguous(dTap).data);
         }
       }
       if (dy === null) continue; // nothing flows back from above this layer yet
-      const dx: Tensor = this.#buffer(`dx${i}`, input.shape, dtypeOf(dy));
+      const dx: Tensor = reuseTensor(this.#buffers, `dx${i}`, input.shape, dtypeOf(dy));
       if (layer.kind === 'conv') {
         conv2dBackwardInput(dx, dy, layer.weight, geom as ConvGeometry);
       } else if (layer.kind === 'relu') {
@@ -220,17 +230,6 @@ export class SequentialFeatureNet implements FeatureNet {
       h = Math.floor((h - layer.kernel) / layer.stride) + 1;
       w = Math.floor((w - layer.kernel) / layer.stride) + 1;
     }
-  }
-
-  // The buffer for `key`, reused when its shape and dtype match, else replaced (a new image size).
-  #buffer(key: string, shape: readonly number[], dtype: DType): Tensor {
-    const have = this.#buffers.get(key);
-    if (have !== undefined && dtypeOf(have) === dtype && have.shape.join() === shape.join()) {
-      return have;
-    }
-    const t = zeros(shape, dtype);
-    this.#buffers.set(key, t);
-    return t;
   }
 
   #index(name: string): number {

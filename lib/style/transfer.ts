@@ -7,6 +7,7 @@ import {
   assertShape,
   contiguous,
   dtypeOf,
+  reuseTensor,
   zeros,
   type DType,
   type Tensor,
@@ -198,7 +199,7 @@ export class StyleTransferLoss {
     assertShape(image, this.shape, 'StyleTransferLoss.evaluate image');
     this.evaluations++;
     const [H, W] = [this.shape[1], this.shape[2]];
-    const input = this.#buffer('input', [1, 3, H, W], this.#dtype);
+    const input = reuseTensor(this.#buffers, 'input', [1, 3, H, W], this.#dtype);
     const x = preprocess(image, this.net.preprocessing, this.#dtype, input);
     const feats = this.net.forward(x, this.#taps);
     const grads = new Map<string, Tensor>();
@@ -218,7 +219,7 @@ export class StyleTransferLoss {
       const F = feats.get(layer)!;
       const r = contentLoss(F, this.#contentTargets.get(layer)!, {
         normalize: this.#normalize,
-        out: this.#buffer(`content ${layer}`, F.shape, dtypeOf(F)),
+        out: reuseTensor(this.#buffers, `content ${layer}`, F.shape, dtypeOf(F)),
       });
       content += this.#contentWeight * weight * r.loss;
       addGrad(layer, r.dF, this.#contentWeight * weight);
@@ -226,7 +227,7 @@ export class StyleTransferLoss {
     let style = 0;
     for (const { layer, weight } of this.#styleLayers) {
       const F = feats.get(layer)!;
-      const out = this.#buffer(`style ${layer}`, F.shape, dtypeOf(F));
+      const out = reuseTensor(this.#buffers, `style ${layer}`, F.shape, dtypeOf(F));
       const r = styleLoss(F, this.#styleTargets.get(layer)!, out);
       style += this.#styleWeight * weight * r.loss;
       addGrad(layer, r.dF, this.#styleWeight * weight);
@@ -234,7 +235,10 @@ export class StyleTransferLoss {
     let tv = 0;
     let dTv: Tensor | undefined;
     if (this.#tvWeight > 0) {
-      const r = totalVariation(image, this.#buffer('tv', image.shape, dtypeOf(image)));
+      const r = totalVariation(
+        image,
+        reuseTensor(this.#buffers, 'tv', image.shape, dtypeOf(image)),
+      );
       tv = this.#tvWeight * r.loss;
       dTv = r.dImage;
     }
@@ -249,17 +253,6 @@ export class StyleTransferLoss {
       }
     }
     return { total: content + style + tv, content, style, tv };
-  }
-
-  // The buffer for `key`, reused while its shape and dtype stay the same.
-  #buffer(key: string, shape: readonly number[], dtype: DType): Tensor {
-    const have = this.#buffers.get(key);
-    if (have !== undefined && dtypeOf(have) === dtype && have.shape.join() === shape.join()) {
-      return have;
-    }
-    const t = zeros(shape, dtype);
-    this.#buffers.set(key, t);
-    return t;
   }
 
   /** The objective over a flat Float64Array of pixels, for `LBFGS` or `Adam`. */

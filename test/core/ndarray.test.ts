@@ -6,9 +6,11 @@ import {
   fromArray,
   isContiguous,
   reshape,
+  reuseTensor,
   toArray,
   zeros,
   dot,
+  type Tensor,
 } from '../../lib/core/index.js';
 
 describe('ndarray helpers', () => {
@@ -45,5 +47,21 @@ describe('ndarray helpers', () => {
   it('computes dot products over views', () => {
     const a = fromArray([1, 2, 3, 4], [2, 2]);
     expect(dot(a, a.transpose(1, 0))).to.equal(1 + 6 + 6 + 16);
+  });
+});
+
+describe('reuseTensor', () => {
+  it('returns the cached tensor while shape and dtype match, a new zeroed one otherwise', () => {
+    const cache = new Map<string, Tensor>();
+    const a = reuseTensor(cache, 'y', [2, 3], 'float32');
+    a.data[0] = 7;
+    expect(reuseTensor(cache, 'y', [2, 3], 'float32')).to.equal(a);
+    const b = reuseTensor(cache, 'y', [3, 2], 'float32');
+    expect(b).to.not.equal(a);
+    expect(b.data[0]).to.equal(0);
+    const c = reuseTensor(cache, 'y', [3, 2], 'float64');
+    expect(c).to.not.equal(b);
+    expect(c.data).to.be.instanceOf(Float64Array);
+    expect(reuseTensor(cache, 'other', [3, 2], 'float64')).to.not.equal(c);
   });
 });

@@ -56,7 +56,14 @@ export function vgg19(
   let done = false;
   VGG19_BLOCKS.forEach((block, b) => {
     if (done) return;
-    if (b > 0) layers.push({ kind: 'pool', name: `pool${b}`, mode: pooling, kernel: 2, stride: 2 });
+    // pool1 … pool4 sit between the blocks; the net ends at block 5 (pool5 feeds only fc6).
+    if (b > 0) {
+      layers.push({ kind: 'pool', name: `pool${b}`, mode: pooling, kernel: 2, stride: 2 });
+      if (upTo === `pool${b}`) {
+        done = true;
+        return;
+      }
+    }
     block.forEach((F, i) => {
       if (done) return;
       const name = `conv${b + 1}_${i + 1}`;
@@ -70,12 +77,14 @@ export function vgg19(
       const weight = checked(w.weight, [F, C, 3, 3], `${name} weight`, file);
       const bias = checked(w.bias, [F], `${name} bias`, file);
       layers.push({ kind: 'conv', name, weight, bias, pad: 1 });
-      if (upTo === name) done = true;
+      if (upTo === name) {
+        done = true;
+        return;
+      }
       layers.push({ kind: 'relu', name: `relu${b + 1}_${i + 1}` });
       if (upTo === `relu${b + 1}_${i + 1}`) done = true;
       C = F;
     });
-    if (upTo === `pool${b + 1}`) done = true;
   });
   if (upTo !== undefined && !done) throw new Error(`vgg19: no layer named '${upTo}'`);
   return new SequentialFeatureNet(layers, preprocessing);

@@ -44,6 +44,13 @@ describe('vgg19', () => {
     expect(net.preprocessing.channelOrder).to.equal('bgr');
   });
 
+  it('ends exactly at a pooling or conv layer asked for (no layer past it)', () => {
+    const names = (upTo: string) =>
+      vgg19(firstConvs(), CAFFE_VGG_PREPROCESSING, { upTo }).layerNames;
+    expect(names('pool1')).to.deep.equal(['conv1_1', 'relu1_1', 'conv1_2', 'relu1_2', 'pool1']);
+    expect(names('conv1_2')).to.deep.equal(['conv1_1', 'relu1_1', 'conv1_2']);
+  });
+
   it('names the file and the missing layer when weights are absent', () => {
     expect(() =>
       vgg19(firstConvs(), CAFFE_VGG_PREPROCESSING, { upTo: 'relu3_1', file: 'x.caffemodel' }),

@@ -29,8 +29,8 @@ function hasFrozenSwitch(layer: NamedLayer): layer is NamedLayer & { frozen: boo
  *   net.backward(null, { tapGradients: new Map([['relu1', g1], ['relu2', g2]]) });
  */
 export class Sequential extends MlpSequential {
-  // Layers frozen by freeze() that have parameters but no `frozen` switch of their own (such as
-  // chapter 3's Linear): their gradients are saved before backward and put back after.
+  // Layers frozen by freeze() that have parameters but no `frozen` switch of their own (a layer
+  // written elsewhere): their gradients are saved before backward and put back after.
   readonly #frozenByNet = new Set<NamedLayer>();
   // How many layers the last forward ran (fewer than all when it stopped at the deepest tap).
   #ran = 0;

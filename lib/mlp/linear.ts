@@ -72,6 +72,8 @@ export class Linear implements Layer {
   readonly weight: Param;
   readonly bias: Param;
   readonly inputGrad: boolean;
+  /** When true, backward skips ∂L/∂W and ∂L/∂b (weights fixed: style transfer, DeepDream). */
+  frozen = false;
   #x: Tensor | undefined;
   // The output buffer is reused while the batch size stays the same (the steady state of a
   // training loop), so the y of the previous call is overwritten. dx is always fresh: the caller
@@ -137,18 +139,20 @@ export class Linear implements Layer {
   /**
    * Given dy = ∂L/∂y [N, out]: returns a fresh dx = dy W [N, in] and accumulates
    * ∂L/∂W += dyᵀ x [out, in] and ∂L/∂b += Σₙ dy [out] (sums over the batch, so the loss decides
-   * whether the batch is averaged).
+   * whether the batch is averaged). A frozen layer leaves both gradients untouched.
    */
   backward(dy: Tensor): Tensor {
     const x = requireCache(this.#x, `Linear(${this.name})`);
     const N = x.shape[0]!;
     checkUpstream(dy, [N, this.outFeatures], `Linear(${this.name})`);
-    gemmWasm(this.weight.grad, dy.transpose(1, 0), x, 1, 1);
-    const db = this.bias.grad;
-    for (let o = 0; o < this.outFeatures; o++) {
-      let s = 0;
-      for (let n = 0; n < N; n++) s += dy.get(n, o);
-      db.set(o, db.get(o) + s);
+    if (!this.frozen) {
+      gemmWasm(this.weight.grad, dy.transpose(1, 0), x, 1, 1);
+      const db = this.bias.grad;
+      for (let o = 0; o < this.outFeatures; o++) {
+        let s = 0;
+        for (let n = 0; n < N; n++) s += dy.get(n, o);
+        db.set(o, db.get(o) + s);
+      }
     }
     const dx = zeros([N, this.inFeatures], dtypeOf(x));
     return this.inputGrad ? gemmWasm(dx, dy, this.weight.value) : dx;

@@ -132,7 +132,7 @@ export class Graph implements Layer {
   readonly input: string;
   readonly output: string;
   readonly #byName: Map<string, GraphNode>;
-  // Frozen nodes whose layer has parameters but no `frozen` switch (e.g. Linear, BatchNorm2d):
+  // Frozen nodes whose layer has parameters but no `frozen` switch (e.g. BatchNorm2d):
   // their gradients are saved before backward and put back after.
   readonly #frozenByNet = new Set<GraphNode>();
   // What the last run computed, in order, so backward walks exactly that.

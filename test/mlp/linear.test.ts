@@ -20,6 +20,22 @@ describe('Linear', () => {
     expect(toArray(y)).to.deep.equal([6.5, -2, -0.5, -5]);
   });
 
+  it('frozen: backward returns the same dx and leaves both gradients untouched', () => {
+    const rng = new Rng(3);
+    const fc = new Linear(4, 3, { rng, name: 'fc' });
+    const x = rng.fillNormal(zeros([2, 4]));
+    const dy = rng.fillNormal(zeros([2, 3]));
+    fc.forward(x);
+    const dxLive = toArray(fc.backward(dy));
+    expect(toArray(fc.weight.grad).some((g) => g !== 0)).to.equal(true); // the control
+    zeroGrad(fc.params());
+    fc.frozen = true;
+    fc.forward(x);
+    expect(toArray(fc.backward(dy))).to.deep.equal(dxLive);
+    expect(toArray(fc.weight.grad).every((g) => g === 0)).to.equal(true);
+    expect(toArray(fc.bias.grad).every((g) => g === 0)).to.equal(true);
+  });
+
   it('names its parameters and stores the weight as [out, in]', () => {
     const fc = new Linear(4, 3, { rng: new Rng(1), name: 'fc7' });
     expect(fc.params().map((p) => [p.name, p.value.shape])).to.deep.equal([

@@ -52,7 +52,13 @@ export {
 } from './caffe-import.js';
 export { type Pads, samePadding, Pad2d } from './pad.js';
 export { AddConstant } from './add-constant.js';
-export { type OnnxImportOptions, ONNX_OPERATORS, onnxToGraph, importOnnx } from './onnx-import.js';
+export {
+  type OnnxImportOptions,
+  ONNX_OPERATORS,
+  onnxToGraph,
+  importOnnx,
+  nodesUntil,
+} from './onnx-import.js';
 export {
   type TappableNet,
   type DreamOptions,

@@ -1,8 +1,9 @@
 // What the GEMM pool (gemm-pool.ts) and its helper threads (gemm-worker.ts) share: one Int32Array
 // control block, one Float64Array holding the current job, and the rule for claiming a block of
-// C. Blocks are handed out dynamically, so a helper the OS has not scheduled yet simply gets
-// fewer of them; nobody waits for an idle thread.
-import type { KernelArgs } from './gemm-wasm.js';
+// it. A job is a GEMM (blocks of C) or an im2col / col2im pass (blocks of input channels), told
+// apart by its kind. Blocks are handed out dynamically, so a helper the OS has not scheduled yet
+// simply gets fewer of them; nobody waits for an idle thread.
+import type { GemmKernelExports, Im2colArgs, KernelArgs } from './gemm-wasm.js';
 
 /** Control word: the current job's tag; helpers sleep on it, STOP tells them to exit. */
 export const SEQ = 0;
@@ -19,13 +20,25 @@ export const CONTROL_WORDS = 5;
 /** The SEQ value that tells helpers to exit. */
 export const STOP = -1;
 
-/** Job slots: the 14 kernel arguments before `scratch`, then how the job is cut into blocks. */
+/** What a job computes; slot JOB.kind holds one of these. */
+export const KIND = { gemm: 0, im2col: 1, col2im: 2 } as const;
+
+/**
+ * Job slots. A GEMM job holds the 14 kernel arguments before `scratch` in slots 0–13, then how
+ * it is cut into blocks; an im2col / col2im job holds the 16 Im2colArgs of image 0 in slots
+ * 0–15, then the image count, the byte steps between images, and the units per block.
+ */
 export const JOB = {
-  split: 14, // 1: blocks of rows; 0: blocks of columns
-  size: 15, // rows or columns per block
-  scratch: 16, // byte address of scratch region 0 (the calling thread's)
-  scratchBytes: 17, // bytes per scratch region
-  length: 18,
+  split: 14, // GEMM: 1: blocks of rows; 0: blocks of columns
+  size: 15, // GEMM: rows or columns per block
+  scratch: 16, // GEMM: byte address of scratch region 0 (the calling thread's)
+  scratchBytes: 17, // GEMM: bytes per scratch region
+  kind: 18, // a KIND value
+  images: 19, // conv: images in the pass
+  imageStep: 20, // conv: bytes from one image to the next
+  colsStep: 21, // conv: bytes from one image's columns to the next
+  unitSize: 22, // conv: units (see convUnits) per block
+  length: 23,
 } as const;
 
 /**
@@ -62,4 +75,60 @@ export function blockArgs(job: Float64Array, index: number, region: number): Ker
   }
   args.push(job[JOB.scratch] + region * job[JOB.scratchBytes]);
   return args as KernelArgs;
+}
+
+/**
+ * Units of work in a conv pass, each writing memory no other unit touches. im2col: one per
+ * (image, channel c, kernel row i), writing column-matrix row block (c·kH + i)·kW … of that
+ * image; col2im: one per (image, channel c), zeroing and summing into channel c of dx only (its
+ * kH·kW rows all add into that channel, so they stay on one thread, in the kernel's order).
+ */
+export function convUnits(job: Float64Array): number {
+  const perImage = job[JOB.kind] === KIND.im2col ? job[1]! * job[4]! : job[1]!;
+  return job[JOB.images]! * perImage;
+}
+
+/**
+ * Kernel arguments that run unit `u` of the conv job in `job` alone. Every unit is one channel
+ * (C = 1) at its own image and column addresses; an im2col unit is also one kernel row (kH = 1,
+ * the row's offset i·dilationH folded into padTop), so it copies exactly what the whole call
+ * would have copied there: the result is the same to the bit as one call per image.
+ */
+export function convUnitArgs(job: Float64Array, u: number): Im2colArgs {
+  const args = Array.from(job.subarray(0, 16)) as Im2colArgs;
+  const [, C, H, W, kH, kW] = args;
+  const ld = args[15];
+  const im2col = job[JOB.kind] === KIND.im2col;
+  const perImage = im2col ? C * kH : C;
+  const n = Math.floor(u / perImage);
+  const r = u - n * perImage;
+  const c = im2col ? Math.floor(r / kH) : r;
+  const row = im2col ? r : c * kH; // first kernel row (c·kH + i) of the unit
+  args[0] += n * job[JOB.imageStep]! + c * H * W * 4;
+  args[14] += n * job[JOB.colsStep]! + row * kW * ld * 4;
+  args[1] = 1;
+  if (im2col) {
+    args[4] = 1;
+    args[10] -= (r - c * kH) * args[12]; // padTop − i·dilationH
+  }
+  return args;
+}
+
+/** Run block `index` of the current job on `kernel`, using scratch region `region` for a GEMM. */
+export function runBlock(
+  kernel: GemmKernelExports,
+  job: Float64Array,
+  index: number,
+  region: number,
+): void {
+  const kind = job[JOB.kind];
+  if (kind === KIND.gemm) {
+    kernel.gemm(...blockArgs(job, index, region));
+    return;
+  }
+  if (kind !== KIND.im2col && kind !== KIND.col2im) throw new Error(`gemm pool: job kind ${kind}`);
+  const pass = kind === KIND.im2col ? kernel.im2col : kernel.col2im;
+  const size = job[JOB.unitSize]!;
+  const end = Math.min(convUnits(job), (index + 1) * size);
+  for (let u = index * size; u < end; u++) pass(...convUnitArgs(job, u));
 }

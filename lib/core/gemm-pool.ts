@@ -4,22 +4,25 @@
 // and write their blocks of C in place: nothing is copied per call. A large product is cut into
 // a few blocks of rows (or of columns, when C is wide) per thread, claimed dynamically; the
 // calling thread claims blocks too and then waits with Atomics until all are done, so gemmWasm
-// stays synchronous. Threads are created once; NNZERO_THREADS=1 turns the pool off.
+// stays synchronous. The conv's im2col and col2im passes go through the same jobs, cut by input
+// channels instead (see convUnits). Threads are created once; NNZERO_THREADS=1 turns the pool off.
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { gemmKernel, reserveScratch, setGemmRunner } from './gemm-wasm.js';
-import type { GemmKernel, StagedOperand } from './gemm-wasm.js';
+import { gemmKernel, reserveScratch, setConvRunner, setGemmRunner } from './gemm-wasm.js';
+import type { ConvPass, GemmKernel, Im2colArgs, StagedOperand } from './gemm-wasm.js';
 import {
   BLOCKS,
-  blockArgs,
   claimBlock,
   CONTROL_WORDS,
+  convUnits,
   FAILED,
   FINISHED,
   JOB,
+  KIND,
   NEXT,
+  runBlock,
   SEQ,
   STOP,
 } from './gemm-pool-protocol.js';
@@ -27,6 +30,10 @@ import {
 // Below this many multiply-adds (about 0.1 ms on one core) waking a helper costs more than it
 // saves.
 const PARALLEL_MIN = 128 * 128 * 128;
+
+// Below this many column-matrix entries an im2col / col2im pass stays on the calling thread: at
+// 64K floats (256 KiB) the copy takes tens of microseconds, about what waking a helper costs.
+const CONV_PARALLEL_MIN = 1 << 16;
 
 // Blocks per thread: enough that a thread the OS delays leaves its share to the others, few
 // enough that re-packing the shared operand for each block stays a few percent.
@@ -96,6 +103,7 @@ export function startGemmPool(threads = defaultThreads()): Promise<number> {
   const ready = Promise.all(started).then(() => threads);
   pool = { workers, ctl: new Int32Array(control), job: new Float64Array(job), tag: 0, ready };
   setGemmRunner(run);
+  setConvRunner(runConv);
   return ready;
 }
 
@@ -105,6 +113,7 @@ export async function stopGemmPool(): Promise<void> {
   const { workers, ctl } = pool;
   pool = undefined;
   setGemmRunner(undefined);
+  setConvRunner(undefined);
   Atomics.store(ctl, SEQ, STOP);
   Atomics.notify(ctl, SEQ);
   await Promise.all(workers.map((w) => w.terminate()));
@@ -143,7 +152,7 @@ function run(
     );
     return;
   }
-  const { ctl, job } = pool;
+  const { job } = pool;
   // Cut the longer side of C into blocks of whole register tiles (4 rows) or whole 64-byte
   // cache lines of C (16 columns), so no two threads write the same line.
   const byRows = M >= N;
@@ -157,20 +166,70 @@ function run(
   job[JOB.size] = size;
   job[JOB.scratch] = scratch;
   job[JOB.scratchBytes] = k.scratchBytes;
+  job[JOB.kind] = KIND.gemm;
+  share(k, pool, blocks);
+}
+
+// The runner convPassStaged calls: one im2col / col2im pass over `images` staged images, cut
+// into blocks of units (convUnits) when its column matrix is large and has more than one unit.
+function runConv(
+  k: GemmKernel,
+  pass: ConvPass,
+  images: number,
+  args: Im2colArgs,
+  imageStep: number,
+  colsStep: number,
+): void {
+  const [, C, , , kH, kW, outH, outW] = args;
+  // A single channel of a single image (col2im's only unit) has nothing to share.
+  const one = images === 1 && C === 1 && (pass === 'col2im' || kH === 1);
+  if (!pool || one || images * C * kH * kW * outH * outW < CONV_PARALLEL_MIN) {
+    const at = [...args] as Im2colArgs;
+    for (let n = 0; n < images; n++) {
+      at[0] = args[0] + n * imageStep;
+      at[14] = args[14] + n * colsStep;
+      k.exports[pass](...at);
+    }
+    return;
+  }
+  const { job } = pool;
+  job.set(args);
+  job[JOB.kind] = pass === 'im2col' ? KIND.im2col : KIND.col2im;
+  job[JOB.images] = images;
+  job[JOB.imageStep] = imageStep;
+  job[JOB.colsStep] = colsStep;
+  const units = convUnits(job);
+  const threads = pool.workers.length + 1;
+  const size = Math.ceil(units / (threads * BLOCKS_PER_THREAD));
+  job[JOB.unitSize] = size;
+  share(k, pool, Math.ceil(units / size));
+}
+
+// Post the job now in pool.job as `blocks` blocks, run blocks on this thread too, and wait with
+// Atomics until every block is finished. A block that throws here is remembered, not rethrown at
+// once: helpers may still be inside this job, and the next job must not start under them.
+function share(k: GemmKernel, p: Pool, blocks: number): void {
+  const { ctl, job } = p;
   // Tags run 1..32767 so that (tag << 16) | index fits an int32 with room for 65535 blocks.
-  const tag = (pool.tag = (pool.tag % 32767) + 1);
+  const tag = (p.tag = (p.tag % 32767) + 1);
   Atomics.store(ctl, BLOCKS, blocks);
   Atomics.store(ctl, FINISHED, 0);
   Atomics.store(ctl, FAILED, 0);
   Atomics.store(ctl, NEXT, tag << 16);
   Atomics.store(ctl, SEQ, tag);
   Atomics.notify(ctl, SEQ);
+  let own: unknown;
   for (let index = claimBlock(ctl, tag); index >= 0; index = claimBlock(ctl, tag)) {
-    k.exports.gemm(...blockArgs(job, index, 0));
+    try {
+      runBlock(k.exports, job, index, 0);
+    } catch (e) {
+      own ??= e;
+    }
     Atomics.add(ctl, FINISHED, 1);
   }
   for (let done = Atomics.load(ctl, FINISHED); done < blocks; done = Atomics.load(ctl, FINISHED)) {
     Atomics.wait(ctl, FINISHED, done);
   }
+  if (own !== undefined) throw own;
   if (Atomics.load(ctl, FAILED) !== 0) throw new Error('gemm: a GEMM helper thread failed');
 }

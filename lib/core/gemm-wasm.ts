@@ -325,6 +325,55 @@ export function setGemmRunner(r: GemmRunner | undefined): void {
   runner = r;
 }
 
+/** Which column-matrix pass a ConvRunner runs: im2col (image → cols) or col2im (cols → image). */
+export type ConvPass = 'im2col' | 'col2im';
+
+/**
+ * Runs one kernel im2col or col2im pass over `images` images, image n at args[0] + n·imageStep
+ * and its columns at args[14] + n·colsStep (bytes); installed by the Node-only pool.
+ */
+export type ConvRunner = (
+  k: GemmKernel,
+  pass: ConvPass,
+  images: number,
+  args: Im2colArgs,
+  imageStep: number,
+  colsStep: number,
+) => void;
+
+let convRunner: ConvRunner | undefined;
+
+/** Install (or with undefined, remove) a multi-threaded runner for large im2col / col2im passes. */
+export function setConvRunner(r: ConvRunner | undefined): void {
+  convRunner = r;
+}
+
+/**
+ * The kernel's im2col (or col2im) on `images` contiguous images already in kernel memory: image
+ * n at args[0] + n·imageStep, its columns at args[14] + n·colsStep (bytes). Split over the thread
+ * pool by input channels when one is installed; the result is the same to the bit either way.
+ */
+export function convPassStaged(
+  pass: ConvPass,
+  images: number,
+  args: Im2colArgs,
+  imageStep: number,
+  colsStep: number,
+): void {
+  const k = gemmKernel();
+  if (convRunner) {
+    convRunner(k, pass, images, args, imageStep, colsStep);
+    return;
+  }
+  const run = k.exports[pass];
+  const at = [...args] as Im2colArgs;
+  for (let n = 0; n < images; n++) {
+    at[0] = args[0] + n * imageStep;
+    at[14] = args[14] + n * colsStep;
+    run(...at);
+  }
+}
+
 /** Extra scratch regions the installed runner needs beyond the calling thread's own. */
 let extraScratch = 0;
 

@@ -1,10 +1,10 @@
 // One helper thread of the GEMM pool (gemm-pool.ts). It instantiates the SIMD kernel on the
 // pool's shared memory and sleeps on the control block; when a job is posted it claims blocks
-// of C until none are left. Operands were staged in that memory by the calling thread, so
+// (of C, or of input channels for im2col / col2im) until none are left. Operands were staged in that memory by the calling thread, so
 // nothing is copied per call.
 import { parentPort, workerData } from 'node:worker_threads';
 import { kernelExports } from './gemm-wasm.js';
-import { blockArgs, claimBlock, FAILED, FINISHED, SEQ, STOP } from './gemm-pool-protocol.js';
+import { claimBlock, FAILED, FINISHED, runBlock, SEQ, STOP } from './gemm-pool-protocol.js';
 
 interface Setup {
   module: WebAssembly.Module;
@@ -27,7 +27,7 @@ for (;;) {
   if (tag === STOP) break;
   for (let index = claimBlock(ctl, tag); index >= 0; index = claimBlock(ctl, tag)) {
     try {
-      kernel.gemm(...blockArgs(slots, index, region));
+      runBlock(kernel, slots, index, region);
     } catch {
       Atomics.store(ctl, FAILED, 1);
     }

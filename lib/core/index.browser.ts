@@ -39,10 +39,12 @@ export { type GemmArray, type GemmMatrix, gemm, gemmNaive, gemmStrided } from '.
 export {
   type GemmKernel,
   type GemmKernelExports,
+  type ConvPass,
   type Im2colArgs,
   type KernelRegions,
   gemmKernel,
   gemmWasm,
+  convPassStaged,
   gemmWasmStaged,
   gemmWasmStrided,
   kernelRegions,

@@ -1,9 +1,40 @@
 import { expect } from 'chai';
 import { startGemmPool, stopGemmPool } from '../../lib/core/gemm-pool.js';
-import { gemmWasm } from '../../lib/core/gemm-wasm.js';
+import { convUnitArgs, convUnits, JOB, KIND } from '../../lib/core/gemm-pool-protocol.js';
+import {
+  convPassStaged,
+  gemmKernel,
+  gemmWasm,
+  kernelRegions,
+  type Im2colArgs,
+} from '../../lib/core/gemm-wasm.js';
+import { Rng } from '../../lib/core/rng.js';
 import { compareToNaive } from './gemm-fixtures.js';
 
 const check = compareToNaive(gemmWasm);
+
+// An im2col geometry of `images` 32×32 images of C channels, 3×3 kernel, pad 1, the column
+// matrix of all images side by side (row length images·1024), in fresh kernel regions filled
+// with seeded values; returns the arguments of image 0 and the byte steps between images.
+function stagedIm2col(
+  images: number,
+  C: number,
+): { args: Im2colArgs; imageStep: number; colsStep: number; x: number; cols: number } {
+  const [H, W, P] = [32, 32, 1024];
+  const L = images * P;
+  const { heap, at } = kernelRegions([images * C * H * W, C * 9 * L]);
+  const [x, cols] = at as [number, number];
+  const rng = new Rng(5);
+  for (let i = 0; i < images * C * H * W; i++) heap[(x >> 2) + i] = rng.normal();
+  for (let i = 0; i < C * 9 * L; i++) heap[(cols >> 2) + i] = rng.normal();
+  const args: Im2colArgs = [x, C, H, W, 3, 3, H, W, 1, 1, 1, 1, 1, 1, cols, L];
+  return { args, imageStep: C * H * W * 4, colsStep: P * 4, x, cols };
+}
+
+// Sleep `ms` on this thread without spinning (Atomics.wait on a word nobody changes).
+const pause = (ms: number): void => {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+};
 
 describe('gemm pool', () => {
   before(async () => {
@@ -31,5 +62,87 @@ describe('gemm pool', () => {
     for (let seed = 0; seed < 20; seed++) {
       expect(check('float32', 130, 140, 120, { seed })).to.be.below(1e-5);
     }
+  });
+
+  it('surfaces a failure in a helper thread as an error, then keeps working', () => {
+    const ex = gemmKernel().exports;
+    const { im2col } = ex;
+    // 2 images × 16 channels × 3 kernel rows = 96 units in 8 blocks. Out-of-bounds columns make
+    // every unit trap, except on the calling thread, whose im2col is replaced by a slow no-op so
+    // that a helper is sure to claim blocks meanwhile.
+    const { args, imageStep, colsStep } = stagedIm2col(2, 16);
+    const outside = [...args] as Im2colArgs;
+    outside[14] = gemmKernel().memory.buffer.byteLength + (1 << 24);
+    ex.im2col = () => pause(2);
+    try {
+      expect(() => convPassStaged('im2col', 2, outside, imageStep, colsStep)).to.throw(
+        /helper thread failed/,
+      );
+      // Negative control: the same job with valid addresses raises nothing.
+      expect(() => convPassStaged('im2col', 2, args, imageStep, colsStep)).to.not.throw();
+    } finally {
+      ex.im2col = im2col;
+    }
+    // When the calling thread's own blocks trap too, that error surfaces (after the helpers
+    // have finished theirs), and the pool runs the next jobs correctly.
+    expect(() => convPassStaged('im2col', 2, outside, imageStep, colsStep)).to.throw(
+      WebAssembly.RuntimeError,
+    );
+    expect(check('float32', 257, 129, 130, { seed: 3 })).to.be.below(1e-5);
+  });
+});
+
+describe('gemm pool protocol: conv units', () => {
+  // Every unit run alone, last to first, must build the same bits as one whole call per image.
+  function unitsVersusWhole(pass: 'im2col' | 'col2im', shiftPadTop: boolean): number {
+    const k = gemmKernel();
+    const images = 2;
+    const { args, imageStep, colsStep, x, cols } = stagedIm2col(images, 3);
+    const args2 = [...args] as Im2colArgs;
+    args2[6] = args2[7] = 16; // stride 2: 16×16 outputs
+    args2[8] = args2[9] = 2;
+    args2[12] = 2; // dilation 2 down the kernel's rows
+    args2[10] = 2; // pad 2 on top
+    const heap = new Float32Array(k.memory.buffer);
+    const region = pass === 'im2col' ? cols : x;
+    const bytes = pass === 'im2col' ? 3 * 9 * args2[15] * 4 : images * imageStep;
+    // Gaps between the images' columns are never written; both runs start them at 7.
+    const whole = () => {
+      heap.fill(7, region >> 2, (region + bytes) >> 2);
+      for (let n = 0; n < images; n++) {
+        const a = [...args2] as Im2colArgs;
+        a[0] += n * imageStep;
+        a[14] += n * colsStep;
+        k.exports[pass](...a);
+      }
+      return heap.slice(region >> 2, (region + bytes) >> 2);
+    };
+    const job = new Float64Array(JOB.length);
+    job.set(args2);
+    job[JOB.kind] = pass === 'im2col' ? KIND.im2col : KIND.col2im;
+    job[JOB.images] = images;
+    job[JOB.imageStep] = imageStep;
+    job[JOB.colsStep] = colsStep;
+    const reference = new Uint32Array(whole().buffer);
+    heap.fill(7, region >> 2, (region + bytes) >> 2);
+    for (let u = convUnits(job) - 1; u >= 0; u--) {
+      const a = convUnitArgs(job, u);
+      if (!shiftPadTop) a[10] = args2[10];
+      k.exports[pass](...a);
+    }
+    const units = new Uint32Array(heap.slice(region >> 2, (region + bytes) >> 2).buffer);
+    return units.findIndex((v, i) => v !== reference[i]);
+  }
+
+  it('im2col units (image, channel, kernel row) build the whole column matrix to the bit', () => {
+    expect(unitsVersusWhole('im2col', true)).to.equal(-1);
+  });
+
+  it('col2im units (image, channel) build the whole dx to the bit', () => {
+    expect(unitsVersusWhole('col2im', true)).to.equal(-1);
+  });
+
+  it('catches an im2col unit that forgets to fold its kernel row into padTop (negative control)', () => {
+    expect(unitsVersusWhole('im2col', false)).to.be.above(-1);
   });
 });

@@ -1,11 +1,12 @@
 // The fast conv passes of conv2d.ts for float32 with everything big inside the WebAssembly
 // kernel's memory: the input images are staged there once, im2col builds the column matrix
-// there (assembly/conv.ts), the GEMM reads it in place (on the thread pool when one runs), and
-// only the much smaller output is copied back. Backward-to-input lets the GEMM write dcols there
-// and col2im it there, copying out dx only. Same meaning as the TypeScript path in conv2d.ts,
+// there (assembly/conv.ts), the GEMM reads it in place, and only the much smaller output is
+// copied back. Backward-to-input lets the GEMM write dcols there and col2im it there, copying
+// out dx only. When the thread pool runs, it shares the GEMM and also im2col / col2im (cut by
+// input channels, so the bits do not change). Same meaning as the TypeScript path in conv2d.ts,
 // which stays the readable reference and the fallback (float64, no WebAssembly SIMD).
 import {
-  gemmKernel,
+  convPassStaged,
   gemmWasmStaged,
   kernelRegions,
   type Im2colArgs,
@@ -56,15 +57,12 @@ export function conv2dForwardWasm(
   const image = C * H * W;
   const { heap, at } = kernelRegions([F * K, chunk * image, K * chunk * P, F * chunk * P]);
   const [wAt, xAt, colsAt, yAt] = at as [number, number, number, number];
-  const { exports } = gemmKernel();
   stageSlices(heap, wAt >> 2, w, 0, F);
   for (let n0 = 0; n0 < N; n0 += chunk) {
     const nb = Math.min(chunk, N - n0);
     const L = nb * P;
     stageSlices(heap, xAt >> 2, x, n0, nb);
-    for (let i = 0; i < nb; i++) {
-      exports.im2col(...im2colArgs(xAt + i * image * 4, geom, colsAt + i * P * 4, L));
-    }
+    convPassStaged('im2col', nb, im2colArgs(xAt, geom, colsAt, L), image * 4, P * 4);
     // Start each row of the product at its bias (β = 1 then adds W·cols on top).
     if (b !== null) {
       for (let f = 0; f < F; f++) {
@@ -95,7 +93,6 @@ export function conv2dBackwardInputWasm(
   const image = C * H * W;
   const { heap, at } = kernelRegions([F * K, F * chunk * P, K * chunk * P, chunk * image]);
   const [wAt, dyAt, colsAt, dxAt] = at as [number, number, number, number];
-  const { exports } = gemmKernel();
   stageSlices(heap, wAt >> 2, w, 0, F);
   for (let n0 = 0; n0 < N; n0 += chunk) {
     const nb = Math.min(chunk, N - n0);
@@ -103,9 +100,7 @@ export function conv2dBackwardInputWasm(
     stageMaps(heap, dyAt >> 2, dy, n0, nb, P);
     // Wᵀ is the staged row-major W [F, K] read with swapped strides.
     gemmWasmStaged(K, L, F, 1, wAt, 1, K, dyAt, L, 1, 0, colsAt, L, 1);
-    for (let i = 0; i < nb; i++) {
-      exports.col2im(...im2colArgs(dxAt + i * image * 4, geom, colsAt + i * P * 4, L));
-    }
+    convPassStaged('col2im', nb, im2colArgs(dxAt, geom, colsAt, L), image * 4, P * 4);
     unstageSlices(dx, n0, nb, heap, dxAt >> 2);
   }
 }
@@ -129,14 +124,11 @@ export function conv2dBackwardWeightsWasm(
   const image = C * H * W;
   const { heap, at } = kernelRegions([F * chunk * P, chunk * image, K * chunk * P, F * K]);
   const [dyAt, xAt, colsAt, gAt] = at as [number, number, number, number];
-  const { exports } = gemmKernel();
   for (let n0 = 0; n0 < N; n0 += chunk) {
     const nb = Math.min(chunk, N - n0);
     const L = nb * P;
     stageSlices(heap, xAt >> 2, x, n0, nb);
-    for (let i = 0; i < nb; i++) {
-      exports.im2col(...im2colArgs(xAt + i * image * 4, geom, colsAt + i * P * 4, L));
-    }
+    convPassStaged('im2col', nb, im2colArgs(xAt, geom, colsAt, L), image * 4, P * 4);
     stageMaps(heap, dyAt >> 2, dy, n0, nb, P);
     // G ← dy·colsᵀ (colsᵀ is cols read with swapped strides); later chunks add on (β = 1).
     gemmWasmStaged(F, K, L, 1, dyAt, L, 1, colsAt, 1, L, n0 === 0 ? 0 : 1, gAt, K, 1);

@@ -524,3 +524,95 @@ function compareFastNaive(c: Case, views: readonly Layout[]): void {
   expect(relativeDifference(dwFast, dwNaive)).to.be.below(tol, 'backward weights');
   expect(relativeDifference(dbFast, dbNaive)).to.be.below(tol, 'backward bias');
 }
+
+// The three float32 passes on one shape, as bit patterns, with the kernel's im2col / col2im
+// calls on the calling thread recorded by their channel count C (so a test can tell whether a
+// pass was split into one-channel units or ran whole).
+function wasmPassBits(
+  s: Shape,
+  seed: number,
+  layout: Layout,
+): { bits: Uint32Array[]; channels: number[] } {
+  const rng = new Rng(seed);
+  const x = randomTensor(rng, [s.N, s.C, s.H, s.W], layout, 'float32');
+  const w = randomTensor(rng, [s.F, s.C, ...s.k], layout, 'float32');
+  const b = randomTensor(rng, [s.F], layout, 'float32');
+  const geom = convGeometry(x.shape, w.shape, s.options);
+  const dy = randomTensor(rng, [s.N, s.F, geom.outH, geom.outW], layout, 'float32');
+  const ex = gemmKernel().exports;
+  const channels: number[] = [];
+  const { im2col, col2im } = ex;
+  ex.im2col = (...args) => (channels.push(args[1]), im2col(...args));
+  ex.col2im = (...args) => (channels.push(args[1]), col2im(...args));
+  try {
+    const out = passes('wasm', x, w, b, dy, geom);
+    return {
+      bits: out.map((t) => new Uint32Array(Float32Array.from(toArray(t)).buffer)),
+      channels,
+    };
+  } finally {
+    ex.im2col = im2col;
+    ex.col2im = col2im;
+  }
+}
+
+// Above the pool's im2col threshold (64K column entries): the first layer's three channels, a
+// batch of three images in odd geometry, and two images per product; below it, a small batch.
+const poolShapes: [string, Shape, boolean][] = [
+  [
+    'three channels, 64×64',
+    { N: 1, C: 3, F: 20, H: 64, W: 64, k: [3, 3], options: { pad: 1 } },
+    true,
+  ],
+  [
+    'a batch of three, strided and dilated',
+    {
+      N: 3,
+      C: 16,
+      F: 8,
+      H: 40,
+      W: 40,
+      k: [3, 2],
+      options: { pad: [1, 0, 2, 1], stride: [1, 2], dilation: [2, 1] },
+    },
+    true,
+  ],
+  ['three images, two per product', blockEdges[3]![1], true],
+  [
+    'below the threshold',
+    { N: 2, C: 3, F: 4, H: 9, W: 8, k: [3, 3], options: { pad: 1, stride: 2 } },
+    false,
+  ],
+];
+
+describe('conv2d with im2col / col2im on the thread pool', () => {
+  for (const [label, shape, split] of poolShapes) {
+    it(`equals one thread bit for bit (${label})`, async () => {
+      for (const layout of ['contiguous', 'reversed'] as const) {
+        const one = wasmPassBits(shape, 21, layout);
+        expect(one.channels.every((c) => c === shape.C)).to.equal(true, 'one thread: whole images');
+        expect(await startGemmPool(2)).to.equal(2);
+        let two;
+        try {
+          two = wasmPassBits(shape, 21, layout);
+        } finally {
+          await stopGemmPool();
+        }
+        // The calling thread takes units too, so a split pass shows one-channel calls here.
+        expect(two.channels.some((c) => c === 1 && shape.C > 1)).to.equal(split, layout);
+        for (let i = 0; i < 4; i++) {
+          expect(two.bits[i]!.length).to.equal(one.bits[i]!.length);
+          const differ = two.bits[i]!.findIndex((v, j) => v !== one.bits[i]![j]);
+          expect(differ).to.equal(-1, `${layout}, output ${i} (out, dx, dw, db)`);
+        }
+      }
+    });
+  }
+
+  it('the bit comparison catches a one-ulp change (negative control)', () => {
+    const one = wasmPassBits(poolShapes[3]![1], 21, 'contiguous');
+    const changed = Uint32Array.from(one.bits[1]!);
+    changed[5]! ^= 1;
+    expect(changed.findIndex((v, j) => v !== one.bits[1]![j])).to.equal(5);
+  });
+});

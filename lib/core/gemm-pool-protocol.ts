@@ -26,7 +26,8 @@ export const KIND = { gemm: 0, im2col: 1, col2im: 2 } as const;
 /**
  * Job slots. A GEMM job holds the 14 kernel arguments before `scratch` in slots 0–13, then how
  * it is cut into blocks; an im2col / col2im job holds the 16 Im2colArgs of image 0 in slots
- * 0–15, then the image count, the byte steps between images, and the units per block.
+ * 0–15, then the image count, the byte steps between images, the units per block and what a
+ * unit is.
  */
 export const JOB = {
   split: 14, // GEMM: 1: blocks of rows; 0: blocks of columns
@@ -38,7 +39,8 @@ export const JOB = {
   imageStep: 20, // conv: bytes from one image to the next
   colsStep: 21, // conv: bytes from one image's columns to the next
   unitSize: 22, // conv: units (see convUnits) per block
-  length: 23,
+  rows: 23, // conv: 1 if im2col units are single kernel rows, 0 if whole channels
+  length: 24,
 } as const;
 
 /**
@@ -78,38 +80,41 @@ export function blockArgs(job: Float64Array, index: number, region: number): Ker
 }
 
 /**
- * Units of work in a conv pass, each writing memory no other unit touches. im2col: one per
- * (image, channel c, kernel row i), writing column-matrix row block (c·kH + i)·kW … of that
- * image; col2im: one per (image, channel c), zeroing and summing into channel c of dx only (its
- * kH·kW rows all add into that channel, so they stay on one thread, in the kernel's order).
+ * Units of work in a conv pass, each writing memory no other unit touches: one per (image,
+ * channel c), which im2col fills column-matrix rows c·kH·kW … of and col2im zeroes and sums
+ * channel c of dx from (so its sums keep the kernel's order). With JOB.rows = 1 (im2col of few
+ * channels, which would leave too few units) a unit is one kernel row i of a channel instead,
+ * rows (c·kH + i)·kW ….
  */
 export function convUnits(job: Float64Array): number {
-  const perImage = job[JOB.kind] === KIND.im2col ? job[1]! * job[4]! : job[1]!;
-  return job[JOB.images]! * perImage;
+  return job[JOB.images]! * job[1]! * (job[JOB.rows] === 1 ? job[4]! : 1);
 }
 
 /**
- * Kernel arguments that run unit `u` of the conv job in `job` alone. Every unit is one channel
- * (C = 1) at its own image and column addresses; an im2col unit is also one kernel row (kH = 1,
- * the row's offset i·dilationH folded into padTop), so it copies exactly what the whole call
- * would have copied there: the result is the same to the bit as one call per image.
+ * Kernel arguments that run `count` consecutive units from unit `u` of the conv job in `job` as
+ * one call; they must lie in one image (and, for kernel-row units, in one channel). The call
+ * sees only those channels (or those kernel rows, their offset i·dilationH folded into padTop),
+ * at their own image and column addresses, so it writes exactly what the whole call would have
+ * written there: the result is the same to the bit as one call per image.
  */
-export function convUnitArgs(job: Float64Array, u: number): Im2colArgs {
+export function convUnitArgs(job: Float64Array, u: number, count: number): Im2colArgs {
   const args = Array.from(job.subarray(0, 16)) as Im2colArgs;
   const [, C, H, W, kH, kW] = args;
   const ld = args[15];
-  const im2col = job[JOB.kind] === KIND.im2col;
-  const perImage = im2col ? C * kH : C;
+  const rows = job[JOB.rows] === 1;
+  const perImage = rows ? C * kH : C;
   const n = Math.floor(u / perImage);
   const r = u - n * perImage;
-  const c = im2col ? Math.floor(r / kH) : r;
-  const row = im2col ? r : c * kH; // first kernel row (c·kH + i) of the unit
+  const c = rows ? Math.floor(r / kH) : r;
+  const row = rows ? r : c * kH; // first kernel row (c·kH + i) of the call
   args[0] += n * job[JOB.imageStep]! + c * H * W * 4;
   args[14] += n * job[JOB.colsStep]! + row * kW * ld * 4;
-  args[1] = 1;
-  if (im2col) {
-    args[4] = 1;
+  if (rows) {
+    args[1] = 1;
+    args[4] = count;
     args[10] -= (r - c * kH) * args[12]; // padTop − i·dilationH
+  } else {
+    args[1] = count;
   }
   return args;
 }
@@ -130,5 +135,11 @@ export function runBlock(
   const pass = kind === KIND.im2col ? kernel.im2col : kernel.col2im;
   const size = job[JOB.unitSize]!;
   const end = Math.min(convUnits(job), (index + 1) * size);
-  for (let u = index * size; u < end; u++) pass(...convUnitArgs(job, u));
+  // Units that share an image (kernel rows: a channel) run as one call.
+  const group = job[JOB.rows] === 1 ? job[4]! : job[1]!;
+  for (let u = index * size; u < end;) {
+    const stop = Math.min(end, (Math.floor(u / group) + 1) * group);
+    pass(...convUnitArgs(job, u, stop - u));
+    u = stop;
+  }
 }

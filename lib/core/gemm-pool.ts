@@ -31,9 +31,10 @@ import {
 // saves.
 const PARALLEL_MIN = 128 * 128 * 128;
 
-// Below this many column-matrix entries an im2col / col2im pass stays on the calling thread: at
-// 64K floats (256 KiB) the copy takes tens of microseconds, about what waking a helper costs.
-const CONV_PARALLEL_MIN = 1 << 16;
+// Below this many column-matrix entries an im2col / col2im pass stays on the calling thread:
+// 1M floats (4 MiB) take about 0.4 ms on one core, and below that waking a helper and the
+// memory bandwidth the two threads share ate the gain (measured on the VGG shapes).
+const CONV_PARALLEL_MIN = 1 << 20;
 
 // Blocks per thread: enough that a thread the OS delays leaves its share to the others, few
 // enough that re-packing the shared operand for each block stays a few percent.
@@ -171,7 +172,7 @@ function run(
 }
 
 // The runner convPassStaged calls: one im2col / col2im pass over `images` staged images, cut
-// into blocks of units (convUnits) when its column matrix is large and has more than one unit.
+// into blocks of units (convUnits) when its column matrix is large enough.
 function runConv(
   k: GemmKernel,
   pass: ConvPass,
@@ -181,9 +182,15 @@ function runConv(
   colsStep: number,
 ): void {
   const [, C, , , kH, kW, outH, outW] = args;
-  // A single channel of a single image (col2im's only unit) has nothing to share.
-  const one = images === 1 && C === 1 && (pass === 'col2im' || kH === 1);
-  if (!pool || one || images * C * kH * kW * outH * outW < CONV_PARALLEL_MIN) {
+  const channels = images * C;
+  // Kernel rows as units only where channels alone would leave threads idle (im2col only: the
+  // rows of one channel of col2im add into the same pixels).
+  const rows = pass === 'im2col' && channels < 2 * (pool?.workers.length ?? 0) + 2;
+  if (
+    !pool ||
+    (rows ? channels * kH : channels) < 2 ||
+    channels * kH * kW * outH * outW < CONV_PARALLEL_MIN
+  ) {
     const at = [...args] as Im2colArgs;
     for (let n = 0; n < images; n++) {
       at[0] = args[0] + n * imageStep;
@@ -198,6 +205,7 @@ function runConv(
   job[JOB.images] = images;
   job[JOB.imageStep] = imageStep;
   job[JOB.colsStep] = colsStep;
+  job[JOB.rows] = rows ? 1 : 0;
   const units = convUnits(job);
   const threads = pool.workers.length + 1;
   const size = Math.ceil(units / (threads * BLOCKS_PER_THREAD));

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { startGemmPool, stopGemmPool } from '../../lib/core/gemm-pool.js';
-import { convUnitArgs, convUnits, JOB, KIND } from '../../lib/core/gemm-pool-protocol.js';
+import { convUnitArgs, convUnits, JOB, KIND, runBlock } from '../../lib/core/gemm-pool-protocol.js';
 import {
   convPassStaged,
   gemmKernel,
@@ -67,13 +67,13 @@ describe('gemm pool', () => {
   it('surfaces a failure in a helper thread as an error, then keeps working', () => {
     const ex = gemmKernel().exports;
     const { im2col } = ex;
-    // 2 images × 16 channels × 3 kernel rows = 96 units in 8 blocks. Out-of-bounds columns make
-    // every unit trap, except on the calling thread, whose im2col is replaced by a slow no-op so
-    // that a helper is sure to claim blocks meanwhile.
-    const { args, imageStep, colsStep } = stagedIm2col(2, 16);
+    // 2 images × 64 channels = 128 units in 8 blocks (1.2M column entries, past the threshold).
+    // Out-of-bounds columns make every unit trap, except on the calling thread, whose im2col is
+    // replaced by a slow no-op so that a helper is sure to claim blocks meanwhile.
+    const { args, imageStep, colsStep } = stagedIm2col(2, 64);
     const outside = [...args] as Im2colArgs;
     outside[14] = gemmKernel().memory.buffer.byteLength + (1 << 24);
-    ex.im2col = () => pause(2);
+    ex.im2col = () => pause(20);
     try {
       expect(() => convPassStaged('im2col', 2, outside, imageStep, colsStep)).to.throw(
         /helper thread failed/,
@@ -93,8 +93,15 @@ describe('gemm pool', () => {
 });
 
 describe('gemm pool protocol: conv units', () => {
-  // Every unit run alone, last to first, must build the same bits as one whole call per image.
-  function unitsVersusWhole(pass: 'im2col' | 'col2im', shiftPadTop: boolean): number {
+  // Every block of the job run alone, last to first (blocks of `unitSize` units, merged into one
+  // call per image or channel by runBlock), must build the same bits as one whole call per image.
+  // breakPadTop runs the units one by one without folding their kernel row into padTop instead.
+  function blocksVersusWhole(
+    pass: 'im2col' | 'col2im',
+    rows: boolean,
+    unitSize: number,
+    breakPadTop = false,
+  ): number {
     const k = gemmKernel();
     const images = 2;
     const { args, imageStep, colsStep, x, cols } = stagedIm2col(images, 3);
@@ -123,26 +130,39 @@ describe('gemm pool protocol: conv units', () => {
     job[JOB.images] = images;
     job[JOB.imageStep] = imageStep;
     job[JOB.colsStep] = colsStep;
+    job[JOB.rows] = rows ? 1 : 0;
+    job[JOB.unitSize] = unitSize;
     const reference = new Uint32Array(whole().buffer);
     heap.fill(7, region >> 2, (region + bytes) >> 2);
-    for (let u = convUnits(job) - 1; u >= 0; u--) {
-      const a = convUnitArgs(job, u);
-      if (!shiftPadTop) a[10] = args2[10];
-      k.exports[pass](...a);
+    const units = convUnits(job);
+    if (breakPadTop) {
+      for (let u = units - 1; u >= 0; u--) {
+        const a = convUnitArgs(job, u, 1);
+        a[10] = args2[10];
+        k.exports[pass](...a);
+      }
+    } else {
+      for (let b = Math.ceil(units / unitSize) - 1; b >= 0; b--) runBlock(k.exports, job, b, 0);
     }
-    const units = new Uint32Array(heap.slice(region >> 2, (region + bytes) >> 2).buffer);
-    return units.findIndex((v, i) => v !== reference[i]);
+    const result = new Uint32Array(heap.slice(region >> 2, (region + bytes) >> 2).buffer);
+    return result.findIndex((v, i) => v !== reference[i]);
   }
 
-  it('im2col units (image, channel, kernel row) build the whole column matrix to the bit', () => {
-    expect(unitsVersusWhole('im2col', true)).to.equal(-1);
-  });
+  for (const unitSize of [1, 2, 4]) {
+    it(`im2col by kernel rows builds the whole column matrix to the bit (${unitSize} per block)`, () => {
+      expect(blocksVersusWhole('im2col', true, unitSize)).to.equal(-1);
+    });
 
-  it('col2im units (image, channel) build the whole dx to the bit', () => {
-    expect(unitsVersusWhole('col2im', true)).to.equal(-1);
-  });
+    it(`im2col by channels builds the whole column matrix to the bit (${unitSize} per block)`, () => {
+      expect(blocksVersusWhole('im2col', false, unitSize)).to.equal(-1);
+    });
 
-  it('catches an im2col unit that forgets to fold its kernel row into padTop (negative control)', () => {
-    expect(unitsVersusWhole('im2col', false)).to.be.above(-1);
+    it(`col2im by channels builds the whole dx to the bit (${unitSize} per block)`, () => {
+      expect(blocksVersusWhole('col2im', false, unitSize)).to.equal(-1);
+    });
+  }
+
+  it('catches kernel-row units that do not fold their row into padTop (negative control)', () => {
+    expect(blocksVersusWhole('im2col', true, 1, true)).to.be.above(-1);
   });
 });

@@ -73,7 +73,7 @@ describe('gemm pool', () => {
     const { args, imageStep, colsStep } = stagedIm2col(2, 64);
     const outside = [...args] as Im2colArgs;
     outside[14] = gemmKernel().memory.buffer.byteLength + (1 << 24);
-    ex.im2col = () => pause(20);
+    ex.im2col = () => pause(50);
     try {
       expect(() => convPassStaged('im2col', 2, outside, imageStep, colsStep)).to.throw(
         /helper thread failed/,

@@ -40,6 +40,9 @@ const CONV_PARALLEL_MIN = 1 << 20;
 // enough that re-packing the shared operand for each block stays a few percent.
 const BLOCKS_PER_THREAD = 4;
 
+// Rows (or columns) of C a block has at least, unless that would leave a thread without one.
+const MIN_BLOCK = 32;
+
 interface Pool {
   workers: Worker[];
   ctl: Int32Array;
@@ -160,7 +163,14 @@ function run(
   const extent = byRows ? M : N;
   const unit = byRows ? 4 : 16;
   const threads = pool.workers.length + 1;
-  const size = Math.ceil(extent / (threads * BLOCKS_PER_THREAD) / unit) * unit;
+  const toUnits = (n: number): number => Math.ceil(n / unit) * unit;
+  // Every block re-packs the whole shared operand (B for blocks of rows, A for columns), so a
+  // block of few rows of a deep product is mostly packing: conv backward-to-weights of the
+  // 3-channel first layer (64 × 27, K = 50176) took 2× longer on two threads with 8-row blocks.
+  const size = Math.max(
+    toUnits(extent / (threads * BLOCKS_PER_THREAD)),
+    Math.min(MIN_BLOCK, toUnits(extent / threads)),
+  );
   const blocks = Math.ceil(extent / size);
   job.set([M, N, K, alpha, a.ptr, a.rs, a.cs, b.ptr, b.rs, b.cs, beta, c.ptr, c.rs, c.cs]);
   job[JOB.split] = byRows ? 1 : 0;

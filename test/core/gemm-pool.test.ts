@@ -58,6 +58,12 @@ describe('gemm pool', () => {
     expect(check('float32', 131, 139, 200, { beta: 2, seed: 9 })).to.be.below(1e-5);
   });
 
+  it('splits a deep product of few rows into blocks of at least 32 rows and still equals naive', () => {
+    // The first conv layer's backward-to-weights shape: 64 × 27 with a long inner dimension.
+    expect(check('float32', 64, 27, 20000, { transB: true, seed: 2 })).to.be.below(1e-5);
+    expect(check('float32', 37, 27, 9000, { seed: 6 })).to.be.below(1e-5);
+  });
+
   it('keeps working after many calls in a row', () => {
     for (let seed = 0; seed < 20; seed++) {
       expect(check('float32', 130, 140, 120, { seed })).to.be.below(1e-5);

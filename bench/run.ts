@@ -6,7 +6,7 @@
 // over 50 of them, and the chapter-4 CNN's MNIST epoch. Figures are medians after a warm-up.
 // Progress goes to stderr; the summary tables to stdout; `--json FILE` writes the records.
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { Rng, writeFileAtomic } from '../lib/core/index.js';
+import { Rng, relaxedSimdSupported, writeFileAtomic } from '../lib/core/index.js';
 import { setConvGemm } from '../lib/cnn/index.js';
 import { benchMnistEpoch, benchStyleHeap, benchStyleIteration, styleProblem } from './e2e.js';
 import {
@@ -177,6 +177,10 @@ function emit(r: BenchRecord): void {
 
 const rng = new Rng(2024);
 setConvGemm('wasm');
+console.error(
+  `nnzero WebAssembly kernel: ${relaxedSimdSupported() ? 'relaxed SIMD (fused multiply-add)' : 'plain SIMD (mul + add)'}` +
+    (process.env.NNZERO_FMA === '0' ? ' (NNZERO_FMA=0)' : ''),
+);
 const tfjsWasm =
   opts.tfjsWasm && (convShapes.length > 0 || runs('gemm')) ? await initTfjsWasm(1) : null;
 if (tfjsWasm !== null) {

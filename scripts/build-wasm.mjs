@@ -15,18 +15,17 @@ const target = 'lib/core/wasm/gemm-wasm.ts';
 // Fixed flags: release optimisation, no runtime or assertions (the loader checks arguments),
 // SIMD on, memory imported so the loader owns it (and can share it between threads).
 const common = ['--optimizeLevel', '3', '--shrinkLevel', '0', '--noAssert', '--runtime', 'stub'];
+// Four builds of the same source: unshared or shared memory (for the thread pool), each with
+// plain SIMD or with relaxed SIMD, where the micro-kernel's multiply-add is one fused
+// f32x4.relaxed_madd (assembly/gemm.ts branches on ASC_FEATURE_RELAXED_SIMD at compile time).
+const shared = ['--importMemory', '--sharedMemory', '--maximumMemory', '32768'];
 const variants = [
   { name: 'gemmWasmBase64', flags: ['--enable', 'simd', '--importMemory'] },
+  { name: 'gemmWasmSharedBase64', flags: ['--enable', 'simd,threads', ...shared] },
+  { name: 'gemmWasmRelaxedBase64', flags: ['--enable', 'simd,relaxed-simd', '--importMemory'] },
   {
-    name: 'gemmWasmSharedBase64',
-    flags: [
-      '--enable',
-      'simd,threads',
-      '--importMemory',
-      '--sharedMemory',
-      '--maximumMemory',
-      '32768',
-    ],
+    name: 'gemmWasmRelaxedSharedBase64',
+    flags: ['--enable', 'simd,relaxed-simd,threads', ...shared],
   },
 ];
 
@@ -59,7 +58,8 @@ async function generate() {
       const what = flags.includes('--sharedMemory')
         ? 'importing a shared memory'
         : 'importing its memory';
-      text += `\n/** The kernels' WebAssembly SIMD module (GEMM, im2col/col2im, 2×2 pooling; ${bytes.length} bytes, ${what}), base64. */\n`;
+      const simd = flags[1].includes('relaxed-simd') ? 'relaxed SIMD (fused multiply-add)' : 'SIMD';
+      text += `\n/** The kernels' WebAssembly ${simd} module (GEMM, im2col/col2im, 2×2 pooling; ${bytes.length} bytes, ${what}), base64. */\n`;
       text += `export const ${name} = '${bytes.toString('base64')}';\n`;
     }
     const config = await prettier.resolveConfig(target);

@@ -13,7 +13,12 @@
 // float64, everything falls back to `gemmStrided`.
 import { checkGemmShapes, gemmStrided } from './gemm.js';
 import type { GemmArray, GemmMatrix } from './gemm.js';
-import { gemmWasmBase64, gemmWasmSharedBase64 } from './wasm/gemm-wasm.js';
+import {
+  gemmWasmBase64,
+  gemmWasmRelaxedBase64,
+  gemmWasmRelaxedSharedBase64,
+  gemmWasmSharedBase64,
+} from './wasm/gemm-wasm.js';
 
 /** Arguments of the kernel's `gemm`: sizes, alpha, then pointer and strides of A, B, beta, C. */
 export type KernelArgs = [
@@ -129,6 +134,39 @@ const SIMD_PROBE = new Uint8Array([
 export const wasmSimdSupported: boolean =
   typeof WebAssembly === 'object' && WebAssembly.validate(SIMD_PROBE);
 
+// (module (func (result v128) (f32x4.relaxed_madd (v128.const 0) (v128.const 0) (v128.const 0)))):
+// validates only where relaxed SIMD is implemented and enabled.
+const zeroVector = [0xfd, 0x0c, ...new Array<number>(16).fill(0)]; // v128.const 0
+const relaxedBody = [0, ...zeroVector, ...zeroVector, ...zeroVector, 0xfd, 0x85, 0x02, 0x0b];
+const RELAXED_PROBE = new Uint8Array([
+  ...[0, 97, 115, 109, 1, 0, 0, 0], // magic, version 1
+  ...[1, 5, 1, 96, 0, 1, 123], // type section: () -> v128
+  ...[3, 2, 1, 0], // function section: one function of type 0
+  ...[10, relaxedBody.length + 2, 1, relaxedBody.length, ...relaxedBody], // code section
+]);
+
+let relaxed: boolean | undefined;
+
+/**
+ * True where the fused multiply-add build of the kernel can run (WebAssembly relaxed SIMD). Node 20's
+ * V8 (11.3) implements relaxed SIMD behind --experimental-wasm-relaxed-simd (on by default from
+ * V8 11.4, Node 22, Chrome 114), so under Node the flag is switched on here when the probe fails:
+ * it is read only when a module is compiled, and every thread of the process shares it.
+ * `NNZERO_FMA=0` in the environment keeps the plain SIMD build (for A/B measurements).
+ */
+export function relaxedSimdSupported(): boolean {
+  if (relaxed !== undefined) return relaxed;
+  const node = globalThis.process;
+  relaxed = false;
+  if (!wasmSimdSupported || node?.env?.NNZERO_FMA === '0') return relaxed;
+  relaxed = WebAssembly.validate(RELAXED_PROBE);
+  if (!relaxed && typeof node?.getBuiltinModule === 'function') {
+    node.getBuiltinModule('node:v8').setFlagsFromString('--experimental-wasm-relaxed-simd');
+    relaxed = WebAssembly.validate(RELAXED_PROBE);
+  }
+  return relaxed;
+}
+
 // Below this many multiply-adds (8³) the staging copies and call overhead outweigh SIMD; at 16³
 // the kernel is already 4× faster than the TypeScript path (measured).
 const WASM_MIN = 8 * 8 * 8;
@@ -151,6 +189,8 @@ export interface GemmKernel {
   readonly module: WebAssembly.Module;
   readonly memory: WebAssembly.Memory;
   readonly exports: GemmKernelExports;
+  /** Whether this is the fused multiply-add (relaxed SIMD) build. */
+  readonly fused: boolean;
   /** First byte free for scratch and operands. */
   readonly heap: number;
   /** Bytes one scratch region (packed A, packed B, a tile) takes. */
@@ -192,28 +232,32 @@ export function gemmKernel(): GemmKernel {
 
 /**
  * A new kernel instance on a fresh one-page memory: shared where the runtime allows it (unless
- * `shared` is false), else unshared, whose buffer is replaced (and old views detached) when it grows.
+ * `shared` is false), else unshared, whose buffer is replaced (and old views detached) when it
+ * grows. `fused` picks the fused multiply-add build (default: where relaxed SIMD runs).
  */
-export function createGemmKernel(shared = true): GemmKernel {
+export function createGemmKernel(shared = true, fused = relaxedSimdSupported()): GemmKernel {
   let memory: WebAssembly.Memory | undefined;
   let module: WebAssembly.Module | undefined;
   if (shared) {
     try {
       memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared: true });
-      module = new WebAssembly.Module(decode(gemmWasmSharedBase64));
+      module = new WebAssembly.Module(
+        decode(fused ? gemmWasmRelaxedSharedBase64 : gemmWasmSharedBase64),
+      );
     } catch {
       memory = undefined;
     }
   }
   if (memory === undefined || module === undefined) {
     memory = new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES });
-    module = new WebAssembly.Module(decode(gemmWasmBase64));
+    module = new WebAssembly.Module(decode(fused ? gemmWasmRelaxedBase64 : gemmWasmBase64));
   }
   const exports = kernelExports(new WebAssembly.Instance(module, { env: { memory } }));
   return {
     module,
     memory,
     exports,
+    fused,
     heap: align64(exports.heapBase()),
     scratchBytes: align64(exports.scratchBytes()),
   };

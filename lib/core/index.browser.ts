@@ -48,6 +48,7 @@ export {
   gemmWasmStaged,
   gemmWasmStrided,
   kernelRegions,
+  relaxedSimdSupported,
   wasmSimdSupported,
 } from './gemm-wasm.js';
 export {

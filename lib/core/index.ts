@@ -46,6 +46,7 @@ export {
   gemmWasmStaged,
   gemmWasmStrided,
   kernelRegions,
+  relaxedSimdSupported,
   wasmSimdSupported,
 } from './gemm-wasm.js';
 export { startGemmPool, stopGemmPool, defaultThreads } from './gemm-pool.js';

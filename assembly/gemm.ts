@@ -225,13 +225,9 @@ function packA(mc: i32, kc: i32, a: usize, rs: i32, cs: i32, out: usize): void {
       const row = (rs << 2) as usize;
       for (; p + 4 <= kc; p += 4) {
         const src = a + (((i0 * rs + p) << 2) as usize);
-        transpose4x4(
-          v128.load(src),
-          v128.load(src + row),
-          v128.load(src + 2 * row),
-          v128.load(src + 3 * row),
-          out,
-        );
+        const r0 = v128.load(src);
+        const r1 = v128.load(src + row);
+        transpose4x4(r0, r1, v128.load(src + 2 * row), v128.load(src + 3 * row), out, MR << 2);
         out += (4 * MR) << 2;
       }
     }
@@ -247,23 +243,24 @@ function packA(mc: i32, kc: i32, a: usize, rs: i32, cs: i32, out: usize): void {
   }
 }
 
-// Rows r0..r3 (four columns each) stored as columns: out holds column 0 (r0[0], r1[0], r2[0],
-// r3[0]), then columns 1, 2, 3. Interleave pairs of rows, then pairs of pairs (unpcklps and
-// movlhps on x86).
+// Rows r0..r3 (four columns each) stored as columns: column q (r0[q], r1[q], r2[q], r3[q]) at
+// byte out + q·step. Interleave pairs of rows, then pairs of pairs (unpcklps and movlhps on x86).
 // prettier-ignore
-function transpose4x4(r0: v128, r1: v128, r2: v128, r3: v128, out: usize): void {
+function transpose4x4(r0: v128, r1: v128, r2: v128, r3: v128, out: usize, step: usize): void {
   const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5); // r0[0] r1[0] r0[1] r1[1]
   const t1 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5); // r2[0] r3[0] r2[1] r3[1]
   const t2 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7); // r0[2] r1[2] r0[3] r1[3]
   const t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7); // r2[2] r3[2] r2[3] r3[3]
   v128.store(out, v128.shuffle<f32>(t0, t1, 0, 1, 4, 5));
-  v128.store(out, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7), 16);
-  v128.store(out, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5), 32);
-  v128.store(out, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7), 48);
+  v128.store(out + step, v128.shuffle<f32>(t0, t1, 2, 3, 6, 7));
+  v128.store(out + 2 * step, v128.shuffle<f32>(t2, t3, 0, 1, 4, 5));
+  v128.store(out + 3 * step, v128.shuffle<f32>(t2, t3, 2, 3, 6, 7));
 }
 
 // Pack a kc×nc panel of B as NR-column slivers, row by row, zero-padded past nc. Rows of a
-// row-major B are copied two vectors at a time.
+// row-major B are copied two vectors at a time; a column-major B (rs = 1; e.g. colsᵀ in conv
+// backward-to-weights) is read as eight contiguous columns, four rows at a time, and transposed
+// as two 4×4 blocks.
 function packB(kc: i32, nc: i32, b: usize, rs: i32, cs: i32, out: usize): void {
   for (let j0 = 0; j0 < nc; j0 += NR) {
     const nr = min(NR, nc - j0);
@@ -276,7 +273,22 @@ function packB(kc: i32, nc: i32, b: usize, rs: i32, cs: i32, out: usize): void {
       }
       continue;
     }
-    for (let p = 0; p < kc; p++) {
+    let p = 0;
+    if (nr === NR && rs === 1) {
+      const col = (cs << 2) as usize;
+      for (; p + 4 <= kc; p += 4) {
+        const src = b + (((p + j0 * cs) << 2) as usize);
+        const c0 = v128.load(src);
+        const c1 = v128.load(src + col);
+        transpose4x4(c0, c1, v128.load(src + 2 * col), v128.load(src + 3 * col), out, NR << 2);
+        const s4 = src + 4 * col;
+        const c4 = v128.load(s4);
+        const c5 = v128.load(s4 + col);
+        transpose4x4(c4, c5, v128.load(s4 + 2 * col), v128.load(s4 + 3 * col), out + 16, NR << 2);
+        out += (4 * NR) << 2;
+      }
+    }
+    for (; p < kc; p++) {
       const src = b + (((p * rs + j0 * cs) << 2) as usize);
       let j = 0;
       for (; j < nr; j++)

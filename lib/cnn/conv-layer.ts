@@ -9,6 +9,7 @@ import {
   dtypeOf,
   formatShape,
   makeParam,
+  paramOf,
   requireCache,
   sameShape,
   zeros,
@@ -187,7 +188,7 @@ export class Conv2d implements Layer {
         `Conv2d(${this.name}): the ${part} to adopt is ${dtypeOf(value)}, not ${dtype}`,
       );
     }
-    return { name: `${this.name}.${part}`, value, grad: zeros(shape, dtype) };
+    return paramOf(`${this.name}.${part}`, value);
   }
 
   /** y = conv(x, w) + b. @param x [N, C, H, W] (any view, either dtype) @returns y [N, F, outH, outW] */
@@ -217,7 +218,8 @@ export class Conv2d implements Layer {
     checkUpstream(dy, [geom.N, this.outChannels, geom.outH, geom.outW], `Conv2d(${this.name})`);
     const dx = zeros(x.shape, dtypeOf(x));
     const w = this.weight.value;
-    const db = this.bias?.grad ?? null;
+    // Read the gradients only when they are wanted: a frozen layer's are never allocated.
+    const db = this.frozen ? null : (this.bias?.grad ?? null);
     for (let g = 0; g < this.groups; g++) {
       const dyg = block(dy, 1, g, F);
       if (this.inputGrad) {

@@ -55,6 +55,7 @@ export {
   type Param,
   type Layer,
   makeParam,
+  paramOf,
   zeroGrad,
   requireCache,
   checkUpstream,

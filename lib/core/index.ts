@@ -54,6 +54,7 @@ export {
   type Param,
   type Layer,
   makeParam,
+  paramOf,
   zeroGrad,
   requireCache,
   checkUpstream,

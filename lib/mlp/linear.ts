@@ -8,6 +8,7 @@ import {
   dtypeOf,
   gemmWasm,
   makeParam,
+  paramOf,
   requireCache,
   sameShape,
   zeros,
@@ -108,7 +109,7 @@ export class Linear implements Layer {
         `Linear(${this.name}): the ${part} to adopt is ${dtypeOf(value)}, not ${dtype}`,
       );
     }
-    return { name: `${this.name}.${part}`, value, grad: zeros(shape, dtype) };
+    return paramOf(`${this.name}.${part}`, value);
   }
 
   /** y = x Wᵀ + b. @param x input [N, in] (any view) @returns y [N, out] */

@@ -21,7 +21,19 @@ import {
   ReLU,
   Sequential,
 } from '../../lib/cnn/index.js';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { randomTensor } from './helpers.js';
+
+// V8's gc(), reachable without --expose-gc on the command line: the flag is read when a context
+// is created, so a fresh one has it.
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+function arrayBuffersAfterGc(): number {
+  gc();
+  return process.memoryUsage().arrayBuffers;
+}
 
 // A small CNN with every layer kind: conv → ReLU → max pool → conv → ReLU → avg pool → flatten → fc.
 function smallCnn(rng: Rng): Sequential {
@@ -73,6 +85,24 @@ describe('CNN layers', () => {
     expect(toArray(dxFrozen)).to.deep.equal(toArray(dxLive));
     expect(toArray(conv.weight.grad).every((v) => v === 0)).to.equal(true);
     expect(toArray(conv.bias!.grad).every((v) => v === 0)).to.equal(true);
+  });
+
+  // Gradients are allocated on first use (paramOf), so a frozen pretrained net costs one copy of
+  // its weights, not two. Measured as the rise of arrayBuffers after a full garbage collection.
+  it('a frozen Conv2d with adopted weights never allocates its gradients', () => {
+    const rng = new Rng(17);
+    const weight = randomTensor(rng, [512, 512, 3, 3]);
+    const gradBytes = 512 * 512 * 9 * 8;
+    const x = randomTensor(rng, [1, 512, 3, 3]);
+    const before = arrayBuffersAfterGc();
+    const conv = new Conv2d(512, 512, 3, { weights: { weight, bias: zeros([512]) } });
+    conv.frozen = true;
+    conv.backward(randomTensor(rng, conv.forward(x).shape));
+    expect(arrayBuffersAfterGc() - before).to.be.below(gradBytes / 16);
+    // Negative control: reading the gradient allocates it, once.
+    expect(toArray(conv.weight.grad).every((v) => v === 0)).to.equal(true);
+    expect(conv.weight.grad).to.equal(conv.weight.grad);
+    expect(arrayBuffersAfterGc() - before).to.be.above(gradBytes * 0.9);
   });
 
   it('a Conv2d without inputGrad still computes its weight gradients and returns a zero dx', () => {

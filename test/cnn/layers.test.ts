@@ -88,21 +88,24 @@ describe('CNN layers', () => {
   });
 
   // Gradients are allocated on first use (paramOf), so a frozen pretrained net costs one copy of
-  // its weights, not two. Measured as the rise of arrayBuffers after a full garbage collection.
+  // its weights, not two. Measured as the rise of arrayBuffers after a full garbage collection,
+  // with wide margins: V8 releases dead buffers' memory concurrently, so earlier tests' garbage
+  // may still be leaving during the measurement (lowering the figure by a few MB).
   it('a frozen Conv2d with adopted weights never allocates its gradients', () => {
     const rng = new Rng(17);
-    const weight = randomTensor(rng, [512, 512, 3, 3]);
-    const gradBytes = 512 * 512 * 9 * 8;
+    const weight = randomTensor(rng, [1024, 512, 3, 3]);
+    const gradBytes = 1024 * 512 * 9 * 8;
     const x = randomTensor(rng, [1, 512, 3, 3]);
     const before = arrayBuffersAfterGc();
-    const conv = new Conv2d(512, 512, 3, { weights: { weight, bias: zeros([512]) } });
+    const conv = new Conv2d(512, 1024, 3, { weights: { weight, bias: zeros([1024]) } });
     conv.frozen = true;
     conv.backward(randomTensor(rng, conv.forward(x).shape));
-    expect(arrayBuffersAfterGc() - before).to.be.below(gradBytes / 16);
+    const after = arrayBuffersAfterGc();
+    expect(after - before).to.be.below(gradBytes / 16);
     // Negative control: reading the gradient allocates it, once.
     expect(toArray(conv.weight.grad).every((v) => v === 0)).to.equal(true);
     expect(conv.weight.grad).to.equal(conv.weight.grad);
-    expect(arrayBuffersAfterGc() - before).to.be.above(gradBytes * 0.9);
+    expect(arrayBuffersAfterGc() - after).to.be.above(gradBytes / 2);
   });
 
   it('a Conv2d without inputGrad still computes its weight gradients and returns a zero dx', () => {

@@ -39,8 +39,8 @@ function im2colArgs(image: number, g: ConvGeometry, cols: number, ld: number): I
 }
 
 /**
- * conv2dForward for float32 on the WebAssembly kernel: out[n] = W·cols(x[n]) + b with x, cols,
- * W and the product in kernel memory; `chunk` images share one product (see conv2d.ts).
+ * conv2dForward for float32 on the WebAssembly kernel: out[n] = [W b]·[cols(x[n]); 1] with x,
+ * cols, W and the product in kernel memory; `chunk` images share one product (see conv2d.ts).
  * @param out shape [N, F, outH, outW]; @param x [N, C, H, W]; @param w [F, C, kH, kW]; @param b [F] or null
  */
 export function conv2dForwardWasm(
@@ -55,22 +55,27 @@ export function conv2dForwardWasm(
   const K = C * kH * kW;
   const P = outH * outW;
   const image = C * H * W;
-  const { heap, at } = kernelRegions([F * K, chunk * image, K * chunk * P, F * chunk * P]);
+  // The bias is the weight of an input fixed at 1 (chapter 1's perceptron trick): W gets b as
+  // an extra column and cols an extra row of ones, so the GEMM adds it on every thread, where
+  // filling y with the bias first was a serial pass as large as the output.
+  const K1 = b === null ? K : K + 1;
+  const { heap, at } = kernelRegions([F * K1, chunk * image, K1 * chunk * P, F * chunk * P]);
   const [wAt, xAt, colsAt, yAt] = at as [number, number, number, number];
-  stageSlices(heap, wAt >> 2, w, 0, F);
+  if (b === null) {
+    stageSlices(heap, wAt >> 2, w, 0, F);
+  } else {
+    for (let f = 0; f < F; f++) {
+      stageSlices(heap, (wAt >> 2) + f * K1, w, f, 1);
+      heap[(wAt >> 2) + f * K1 + K] = b.data[b.offset + f * b.stride[0]!]!;
+    }
+  }
   for (let n0 = 0; n0 < N; n0 += chunk) {
     const nb = Math.min(chunk, N - n0);
     const L = nb * P;
     stageSlices(heap, xAt >> 2, x, n0, nb);
     convPassStaged('im2col', nb, im2colArgs(xAt, geom, colsAt, L), image * 4, P * 4);
-    // Start each row of the product at its bias (β = 1 then adds W·cols on top).
-    if (b !== null) {
-      for (let f = 0; f < F; f++) {
-        const start = (yAt >> 2) + f * L;
-        heap.fill(b.data[b.offset + f * b.stride[0]!]!, start, start + L);
-      }
-    }
-    gemmWasmStaged(F, L, K, 1, wAt, K, 1, colsAt, L, 1, b === null ? 0 : 1, yAt, L, 1);
+    if (b !== null) heap.fill(1, (colsAt >> 2) + K * L, (colsAt >> 2) + K1 * L);
+    gemmWasmStaged(F, L, K1, 1, wAt, K1, 1, colsAt, L, 1, 0, yAt, L, 1);
     unstageMaps(out, n0, nb, P, heap, yAt >> 2);
   }
 }

@@ -31,12 +31,14 @@ const NR = 2;
 //   micro-kernel sweeps the MC/MR slivers of A past it.
 // MC: the MC×KC block of packed A (120·256·8 = 240 KiB) stays in the 512 KiB L2; MC is a
 //   multiple of MR so the fixed-size packs below hold a whole block.
-// NC: the KC×NC panel of packed B (256·2048·8 = 4 MiB) stays in the shared 32 MiB L3.
+// NC: the KC×NC panel of packed B (256·1024·8 = 2 MiB) stays in the shared 32 MiB L3.
 // In plain JavaScript the micro-kernel, not memory, is the bottleneck: MC from 60 to 240, KC
-// from 128 to 512 and NC from 512 to 2048 measured within the noise of each other at 1024³.
+// from 128 to 512 and NC from 512 to 2048 measured within the noise of each other at 1024³
+// (and NC = 1024 against 2048 at 2048³), so NC is the smaller one: the packs below take
+// 2.25 MiB, allocated once per thread when this module loads.
 const KC = 256;
 const MC = 120;
-const NC = 2048;
+const NC = 1024;
 
 // Packed panels are float64 whatever the operands are, so the micro-kernel only ever sees
 // Float64Array and V8 keeps it monomorphic; float32 values convert exactly on the way in.

@@ -31,8 +31,9 @@ describe('gemm', () => {
     expect(() => gemmNaive(c, a, b)).to.throw('[3, 4] by [5, 2] into [3, 2]');
   });
 
+  // The blocking in gemm.ts: a 3×2 register tile (MR × NR) and MC = 120, KC = 256, NC = 1024.
   it('equals naive on every tile and block edge (float64, beta 0 over NaN)', () => {
-    for (const M of [1, 3, 4, 5, 127, 129]) {
+    for (const M of [1, 2, 3, 4, 5, 119, 120, 121, 241]) {
       for (const [N, K] of [
         [1, 1],
         [7, 300],
@@ -49,6 +50,27 @@ describe('gemm', () => {
   it('equals naive across NC and KC block boundaries with beta 1 and alpha −0.5', () => {
     expect(check('float64', 9, 2051, 40, { alpha: -0.5, beta: 1 })).to.be.below(1e-12);
     expect(check('float32', 70, 20, 520, { alpha: -0.5, beta: 1 })).to.be.below(1e-5);
+  });
+
+  it('fills the fixed-size packs exactly at full blocks and one past them', () => {
+    // M = MC, N = NC, K = KC use every slot of the packed planes; one more in each direction
+    // starts a second, nearly empty block.
+    for (const [M, N, K] of [
+      [120, 1024, 256],
+      [121, 1025, 257],
+      [3, 1024, 512],
+      [4, 2047, 3],
+    ] as const) {
+      expect(check('float64', M, N, K, { beta: 1 })).to.be.below(1e-12, `${M}×${N}×${K}`);
+    }
+  });
+
+  it('leaves nothing behind in the packs: a large product then a small one', () => {
+    // The packs are module-level and reused across calls, so a small call after a large one
+    // finds the large one's data past its own slivers; it must neither read nor store it.
+    expect(check('float64', 121, 67, 300)).to.be.below(1e-12);
+    expect(check('float32', 5, 3, 7)).to.be.below(1e-5);
+    expect(check('float64', 1, 1, 257)).to.be.below(1e-12);
   });
 
   it('equals naive on transposed operands', () => {

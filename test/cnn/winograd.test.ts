@@ -1,9 +1,24 @@
 import { expect } from 'chai';
-import { Rng, zeros, type Tensor } from '../../lib/core/index.js';
 import {
+  Rng,
+  checkGradients,
+  copy,
+  dot,
+  gemmKernel,
+  startGemmPool,
+  stopGemmPool,
+  zeros,
+  type Tensor,
+} from '../../lib/core/index.js';
+import {
+  conv2dBackwardInput,
+  conv2dForward,
   conv2dNaiveBackwardInput,
   conv2dNaiveForward,
   convGeometry,
+  setConvAlgorithm,
+  setConvGemm,
+  type ConvAlgorithm,
   type ConvGeometry,
   type Padding,
 } from '../../lib/cnn/index.js';
@@ -15,7 +30,7 @@ import {
   conv2dWinogradForward,
   winogradEligible,
 } from '../../lib/cnn/winograd.js';
-import { randomTensor, relativeDifference, type Layout } from './helpers.js';
+import { layouts, randomTensor, relativeDifference, type Layout } from './helpers.js';
 
 interface WinogradCase {
   N: number;
@@ -133,5 +148,166 @@ describe('Winograd F(2×2, 3×3) reference', () => {
     const out = conv2dWinogradForward(zeros(outShape, 'float32'), x, w, b, geom);
     const expected = conv2dNaiveForward(zeros(outShape, 'float32'), x, w, b, geom);
     expect(relativeDifference(out, expected)).to.be.below(1e-5);
+  });
+});
+
+// Run `body` with the conv algorithm forced to `kind`, counting the kernel's Winograd input
+// transforms (one call per image and band), and restore 'auto' afterwards.
+function withAlgorithm<T>(
+  kind: ConvAlgorithm,
+  body: () => T,
+): { result: T; winogradCalls: number } {
+  const ex = gemmKernel().exports;
+  const { winogradInputs } = ex;
+  let winogradCalls = 0;
+  ex.winogradInputs = (...args) => (winogradCalls++, winogradInputs(...args));
+  setConvAlgorithm(kind);
+  try {
+    return { result: body(), winogradCalls };
+  } finally {
+    setConvAlgorithm('auto');
+    ex.winogradInputs = winogradInputs;
+  }
+}
+
+// Forward and backward-input through conv2d.ts (out, dx) on one problem.
+function passes(p: Problem, dtype: 'float64' | 'float32'): [Tensor, Tensor] {
+  const { x, w, b, dy, geom } = p;
+  const out = conv2dForward(zeros(dy.shape, dtype), x, w, b, geom);
+  const dx = conv2dBackwardInput(zeros(x.shape, dtype), dy, w, geom);
+  return [out, dx];
+}
+
+describe('Winograd F(2×2, 3×3) on the WebAssembly kernel (float32)', () => {
+  for (const [i, c] of cases.entries()) {
+    it(`forward and backward-input equal naive on every view (${label(c)})`, () => {
+      for (const layout of layouts) {
+        const p = problem(c, 200 + i, 'float32', layout);
+        const { result, winogradCalls } = withAlgorithm('winograd', () => passes(p, 'float32'));
+        expect(winogradCalls).to.be.above(0, 'ran Winograd');
+        const { x, w, b, dy, geom } = p;
+        const out = conv2dNaiveForward(zeros(dy.shape, 'float32'), x, w, b, geom);
+        const dx = conv2dNaiveBackwardInput(zeros(x.shape, 'float32'), dy, w, geom);
+        // Observed about 2e-7 (relative to the largest output).
+        expect(relativeDifference(result[0], out)).to.be.below(1e-5, `forward, ${layout}`);
+        expect(relativeDifference(result[1], dx)).to.be.below(1e-5, `backward input, ${layout}`);
+      }
+    });
+  }
+
+  // Larger than the naive kernels can check quickly: held to im2col, itself held to naive.
+  // 64 + 64 channels at 130×130 split into three bands of tile rows; 7 × 13 tiles leave a
+  // partial vector group; a batch of 40 small images shares one pass; pad 3 crops in backward.
+  const large: [string, WinogradCase][] = [
+    ['three bands of tile rows', { N: 1, C: 64, F: 64, H: 130, W: 130, pad: 1, bias: true }],
+    ['two images, odd sizes', { N: 2, C: 9, F: 11, H: 13, W: 25, pad: [2, 0, 1, 2], bias: true }],
+    ['a batch of 40 images in one pass', { N: 40, C: 8, F: 8, H: 6, W: 6, pad: 1, bias: false }],
+    ['pad 3 (a crop in backward)', { N: 1, C: 8, F: 5, H: 9, W: 10, pad: 3, bias: true }],
+  ];
+  for (const [name, c] of large) {
+    it(`forced Winograd equals forced im2col (${name})`, () => {
+      const p = problem(c, 7, 'float32', 'contiguous');
+      const wino = withAlgorithm('winograd', () => passes(p, 'float32'));
+      const im2col = withAlgorithm('im2col', () => passes(p, 'float32'));
+      expect(wino.winogradCalls).to.be.above(0);
+      expect(im2col.winogradCalls).to.equal(0);
+      expect(relativeDifference(wino.result[0], im2col.result[0])).to.be.below(1e-5, 'forward');
+      expect(relativeDifference(wino.result[1], im2col.result[1])).to.be.below(1e-5, 'backward');
+    });
+  }
+
+  it('equals im2col with the products split over the thread pool', async () => {
+    expect(await startGemmPool(2)).to.equal(2);
+    try {
+      const p = problem(large[0]![1], 8, 'float32', 'offset-strided');
+      const wino = withAlgorithm('winograd', () => passes(p, 'float32'));
+      const im2col = withAlgorithm('im2col', () => passes(p, 'float32'));
+      expect(relativeDifference(wino.result[0], im2col.result[0])).to.be.below(1e-5, 'forward');
+      expect(relativeDifference(wino.result[1], im2col.result[1])).to.be.below(1e-5, 'backward');
+    } finally {
+      await stopGemmPool();
+    }
+  });
+
+  it("'auto' skips few image channels and few tiles, takes Winograd elsewhere", () => {
+    const run = (c: WinogradCase): number =>
+      withAlgorithm('auto', () => passes(problem(c, 3, 'float32', 'contiguous'), 'float32'))
+        .winogradCalls;
+    expect(run({ N: 1, C: 3, F: 16, H: 32, W: 32, pad: 1, bias: true })).to.equal(0, 'C = 3');
+    expect(run({ N: 1, C: 16, F: 16, H: 8, W: 8, pad: 1, bias: true })).to.equal(0, '16 tiles');
+    expect(run({ N: 1, C: 16, F: 3, H: 32, W: 32, pad: 1, bias: true })).to.equal(2, 'F = 3');
+    expect(run({ N: 2, C: 16, F: 16, H: 8, W: 8, pad: 1, bias: true })).to.equal(4, '32 tiles');
+    const c = { N: 1, C: 16, F: 16, H: 32, W: 32, pad: 1, bias: true };
+    const p = problem(c, 3, 'float64', 'contiguous');
+    expect(withAlgorithm('auto', () => passes(p, 'float64')).winogradCalls).to.equal(0, 'float64');
+  });
+
+  it("'winograd' runs the reference for float64 and for the TypeScript tier", () => {
+    const c = cases[1]!;
+    const p = problem(c, 11, 'float64', 'contiguous');
+    const { result } = withAlgorithm('winograd', () => passes(p, 'float64'));
+    const out = conv2dNaiveForward(zeros(p.dy.shape), p.x, p.w, p.b, p.geom);
+    expect(relativeDifference(result[0], out)).to.be.below(1e-13);
+    const p32 = problem(c, 12, 'float32', 'contiguous');
+    setConvGemm('typescript');
+    try {
+      const ts = withAlgorithm('winograd', () => passes(p32, 'float32'));
+      expect(ts.winogradCalls).to.equal(0, 'kernel untouched');
+      const out32 = conv2dNaiveForward(
+        zeros(p32.dy.shape, 'float32'),
+        p32.x,
+        p32.w,
+        p32.b,
+        p32.geom,
+      );
+      expect(relativeDifference(ts.result[0], out32)).to.be.below(1e-5);
+    } finally {
+      setConvGemm('wasm');
+    }
+  });
+
+  // A small net x → conv → ReLU → conv: dx from the float32 kernels (forced to Winograd, or
+  // im2col), the numerical gradient from the float64 naive forward. Entries below 1% of the
+  // largest, where float32 cancellation dominates (im2col too: 4e-4 on one of them), are skipped.
+  function netGradientCheck(kind: ConvAlgorithm, flip: boolean) {
+    const rng = new Rng(5);
+    const x = randomTensor(rng, [2, 8, 6, 5]);
+    const w1 = randomTensor(rng, [8, 8, 3, 3]);
+    const b1 = randomTensor(rng, [8]);
+    const w2 = randomTensor(rng, [8, 8, 3, 3]);
+    const geom = convGeometry(x.shape, w1.shape, { pad: 1 });
+    const dy = randomTensor(rng, x.shape);
+    const relu = (t: Tensor): Tensor => {
+      for (let i = 0; i < t.data.length; i++) t.data[i] = Math.max(0, t.data[i]!);
+      return t;
+    };
+    const loss = (): number => {
+      const h = relu(conv2dNaiveForward(zeros(x.shape), x, w1, b1, geom));
+      return dot(dy, conv2dNaiveForward(zeros(x.shape), h, w2, null, geom));
+    };
+    const f32 = (t: Tensor): Tensor => copy(t, 'float32');
+    const { result: dx, winogradCalls } = withAlgorithm(kind, () => {
+      const h = conv2dForward(zeros(x.shape, 'float32'), f32(x), f32(w1), f32(b1), geom);
+      // A deliberately wrong backward: the filters not rotated (the negative control).
+      const w2b = flip ? (f32(w2).step(1, 1, -1, -1) as Tensor) : f32(w2);
+      const dh = conv2dBackwardInput(zeros(x.shape, 'float32'), f32(dy), w2b, geom);
+      for (let i = 0; i < dh.data.length; i++) if (!(h.data[i]! > 0)) dh.data[i] = 0;
+      return conv2dBackwardInput(zeros(x.shape, 'float32'), dh, f32(w1), geom);
+    });
+    expect(winogradCalls).to.equal(kind === 'im2col' ? 0 : 6, `passes by Winograd (${kind})`);
+    return checkGradients(loss, [{ name: 'x', value: x, grad: copy(dx, 'float64') }], {
+      atol: 1e-2,
+    });
+  }
+
+  it('float32 gradient check through conv → ReLU → conv passes (Winograd and im2col)', () => {
+    const result = netGradientCheck('winograd', false);
+    // Observed 5e-5 (im2col: 1.5e-5; Winograd's transforms round a little more).
+    expect(result.maxError).to.be.below(2e-4, result.describe());
+    expect(netGradientCheck('im2col', false).maxError).to.be.below(2e-4);
+  });
+
+  it('the same check catches a backward with unrotated filters (negative control)', () => {
+    expect(netGradientCheck('winograd', true).maxError).to.be.above(1e-2);
   });
 });

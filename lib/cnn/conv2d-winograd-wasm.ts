@@ -12,11 +12,12 @@ import { type ConvGeometry } from './geometry.js';
 import { stageSlices, unstageSlices } from './staging.js';
 import { transposedGeometry, winogradTiles } from './winograd.js';
 
-// Floats of V and M together per pass (16 MiB): a band of tile rows (or a batch of small images)
-// is sized to stay below it. The size barely matters on the VGG layers once it is above ~1M
-// (GEMM-bound); much smaller bands make the products too narrow (measured 512K vs 4M: 1.7× slower
-// at 512→512@32).
-const PASS_FLOATS = 1 << 22;
+// Floats of V and M together per pass (64 MiB; im2col's column matrix of the same layer is
+// larger): a band of tile rows (or a batch of small images) is sized to stay below it. Narrower
+// bands measured no faster on one thread, and on two they starve the pool: with 4M floats the
+// 16 products of 64 → 64 channels at 256 px are 64 × 2048 × 64 each, too small to split well,
+// and Winograd ran 0.99× as fast on two threads as on one; with 16M floats, 1.4×.
+const PASS_FLOATS = 1 << 24;
 
 // The 16 planes of U, V and M are spaced one cache line more than they hold: planes a power of
 // two apart (U of 512 × 512 filters is 1 MiB) land in the same cache sets, and the transforms,

@@ -196,20 +196,30 @@ describe('Winograd F(2×2, 3×3) on the WebAssembly kernel (float32)', () => {
   }
 
   // Larger than the naive kernels can check quickly: held to im2col, itself held to naive.
-  // 64 + 64 channels at 130×130 split into three bands of tile rows; 7 × 13 tiles leave a
-  // partial vector group; a batch of 40 small images shares one pass; pad 3 crops in backward.
-  const large: [string, WinogradCase][] = [
-    ['three bands of tile rows', { N: 1, C: 64, F: 64, H: 130, W: 130, pad: 1, bias: true }],
-    ['two images, odd sizes', { N: 2, C: 9, F: 11, H: 13, W: 25, pad: [2, 0, 1, 2], bias: true }],
-    ['a batch of 40 images in one pass', { N: 40, C: 8, F: 8, H: 6, W: 6, pad: 1, bias: false }],
-    ['pad 3 (a crop in backward)', { N: 1, C: 8, F: 5, H: 9, W: 10, pad: 3, bias: true }],
+  // 16 + 16 channels at 370×371 (185 × 186 tiles, the last vector group partial) split into two
+  // bands of tile rows (the pass holds 16M floats of V and M); 7 × 13 tiles leave a partial
+  // vector group; a batch of 40 small images shares one pass; pad 3 crops in backward. `calls`
+  // counts the input transforms of forward and backward: one per band and image.
+  const large: [string, WinogradCase, number][] = [
+    ['two bands of tile rows', { N: 1, C: 16, F: 16, H: 370, W: 371, pad: 1, bias: true }, 4],
+    [
+      'two images, odd sizes',
+      { N: 2, C: 9, F: 11, H: 13, W: 25, pad: [2, 0, 1, 2], bias: true },
+      4,
+    ],
+    [
+      'a batch of 40 images in one pass',
+      { N: 40, C: 8, F: 8, H: 6, W: 6, pad: 1, bias: false },
+      80,
+    ],
+    ['pad 3 (a crop in backward)', { N: 1, C: 8, F: 5, H: 9, W: 10, pad: 3, bias: true }, 2],
   ];
-  for (const [name, c] of large) {
+  for (const [name, c, calls] of large) {
     it(`forced Winograd equals forced im2col (${name})`, () => {
       const p = problem(c, 7, 'float32', 'contiguous');
       const wino = withAlgorithm('winograd', () => passes(p, 'float32'));
       const im2col = withAlgorithm('im2col', () => passes(p, 'float32'));
-      expect(wino.winogradCalls).to.be.above(0);
+      expect(wino.winogradCalls).to.equal(calls);
       expect(im2col.winogradCalls).to.equal(0);
       expect(relativeDifference(wino.result[0], im2col.result[0])).to.be.below(1e-5, 'forward');
       expect(relativeDifference(wino.result[1], im2col.result[1])).to.be.below(1e-5, 'backward');

@@ -61,10 +61,12 @@ export function setConvAlgorithm(kind: ConvAlgorithm): void {
   algorithm = kind;
 }
 
-// Where 'auto' takes Winograd, from A/B runs against im2col on one thread: it lost on few image
-// channels C (the 3-channel first layer: 1.0× forward, 0.7× backward; 4 → 64: 0.8×) and on few
-// tiles, where transforming F·C filters outweighs the products (512 → 512 at 4×4: 0.5×, at 8×8:
-// 1.0–1.2×), and won 1.6–2.7× on every other VGG layer and 1.1–1.8× on small nets with C ≥ 8.
+// Where 'auto' takes Winograd, from A/B runs against im2col (speedups, medians): it lost on few
+// image channels C (the 3-channel first layer at 256 px: 0.8–1.0× forward, 0.7–0.8× backward on
+// one thread, 0.7× and 0.5× on two; 4 → 64: 0.8×) and on few tiles, where transforming the F·C
+// filters outweighs the products (512 → 512 at 4×4: 0.5×, at 8×8: 1.0–1.2×); it won on every
+// other VGG layer at 256 px (1.7–2.3× on one thread, 1.2–2.3× on two) and 1.1–1.8× on small
+// nets with C ≥ 8.
 const WINOGRAD_MIN_CHANNELS = 8;
 const WINOGRAD_MIN_TILES = 32;
 

@@ -10,7 +10,12 @@ import asc from 'assemblyscript/asc';
 import prettier from 'prettier';
 
 // Entry files: the exports of each become the module's exports.
-const sources = ['assembly/gemm.ts', 'assembly/conv.ts', 'assembly/pool.ts'];
+const sources = [
+  'assembly/gemm.ts',
+  'assembly/conv.ts',
+  'assembly/pool.ts',
+  'assembly/winograd.ts',
+];
 const target = 'lib/core/wasm/gemm-wasm.ts';
 // Fixed flags: release optimisation, no runtime or assertions (the loader checks arguments),
 // SIMD on, memory imported so the loader owns it (and can share it between threads).

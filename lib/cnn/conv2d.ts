@@ -3,6 +3,8 @@
 // then col2im, backward-weights dY·colsᵀ). Same signatures as conv2d-naive.ts, tested equal.
 // For float32 on WebAssembly SIMD the same three passes run with im2col, the GEMM and col2im all
 // inside the kernel's memory (conv2d-wasm.ts); the code below is their readable reference.
+// 3×3 stride-1 convs (all of VGG's) may instead take Winograd F(2×2, 3×3) forward and backward to
+// the input (winograd.ts, conv2d-winograd-wasm.ts; see setConvAlgorithm).
 import {
   gemmStrided,
   gemmWasmStrided,
@@ -16,8 +18,18 @@ import {
   conv2dBackwardWeightsWasm,
   conv2dForwardWasm,
 } from './conv2d-wasm.js';
+import {
+  conv2dWinogradBackwardInputWasm,
+  conv2dWinogradForwardWasm,
+} from './conv2d-winograd-wasm.js';
 import { type ConvGeometry } from './geometry.js';
 import { col2im, im2col } from './im2col.js';
+import {
+  conv2dWinogradBackwardInput,
+  conv2dWinogradForward,
+  winogradEligible,
+  winogradTiles,
+} from './winograd.js';
 
 // Every matrix product in this file goes through this one name. By default it is the
 // WebAssembly SIMD GEMM (float32; other cases fall back to the TypeScript one inside it);
@@ -33,6 +45,39 @@ export type ConvGemm = 'wasm' | 'typescript';
 export function setConvGemm(kind: ConvGemm): void {
   tier = kind;
   matmul = kind === 'wasm' ? gemmWasmStrided : gemmStrided;
+}
+
+/** How forward and backward-to-input compute a 3×3, stride-1 conv (backward-to-weights is always im2col). */
+export type ConvAlgorithm = 'auto' | 'im2col' | 'winograd';
+
+let algorithm: ConvAlgorithm = 'auto';
+
+/**
+ * Choose the algorithm of eligible convs (3×3, stride 1, dilation 1): 'auto' (default) takes
+ * Winograd F(2×2, 3×3) for float32 on the WebAssembly kernel where it measured faster, 'im2col'
+ * never, 'winograd' always (float64 or the TypeScript tier then run the reference in winograd.ts).
+ */
+export function setConvAlgorithm(kind: ConvAlgorithm): void {
+  algorithm = kind;
+}
+
+// Where 'auto' takes Winograd, from A/B runs against im2col (speedups, medians): it lost on few
+// image channels C (the 3-channel first layer at 256 px: 0.8–1.0× forward, 0.7–0.8× backward on
+// one thread, 0.7× and 0.5× on two; 4 → 64: 0.8×) and on few tiles, where transforming the F·C
+// filters outweighs the products (512 → 512 at 4×4: 0.5×, at 8×8: 1.0–1.2×); it won on every
+// other VGG layer at 256 px (1.7–2.3× on one thread, 1.2–2.3× on two) and 1.1–1.8× on small
+// nets with C ≥ 8.
+const WINOGRAD_MIN_CHANNELS = 8;
+const WINOGRAD_MIN_TILES = 32;
+
+// Winograd for this call? `kernel` says whether the call runs on the in-kernel-memory path.
+function winograd(geom: ConvGeometry, kernel: boolean): boolean {
+  if (algorithm === 'im2col' || !winogradEligible(geom)) return false;
+  if (algorithm === 'winograd') return true;
+  const { tilesH, tilesW } = winogradTiles(geom);
+  return (
+    kernel && geom.C >= WINOGRAD_MIN_CHANNELS && geom.N * tilesH * tilesW >= WINOGRAD_MIN_TILES
+  );
 }
 
 // The in-kernel-memory path takes float32 only: float64 keeps its precision on the TypeScript path.
@@ -200,7 +245,13 @@ export function conv2dForward(
   const K = C * kH * kW;
   const P = outH * outW;
   const chunk = imagesPerProduct(N, K, P);
-  if (onKernel(out, x, w, b)) {
+  const kernel = onKernel(out, x, w, b);
+  if (winograd(geom, kernel)) {
+    if (kernel) conv2dWinogradForwardWasm(out, x, w, b, geom);
+    else conv2dWinogradForward(out, x, w, b, geom);
+    return out;
+  }
+  if (kernel) {
     conv2dForwardWasm(out, x, w, b, geom, chunk);
     return out;
   }
@@ -237,7 +288,13 @@ export function conv2dBackwardInput(dx: Tensor, dy: Tensor, w: Tensor, geom: Con
   const K = C * kH * kW;
   const P = outH * outW;
   const chunk = imagesPerProduct(N, K, P);
-  if (onKernel(dx, dy, w)) {
+  const kernel = onKernel(dx, dy, w);
+  if (winograd(geom, kernel)) {
+    if (kernel) conv2dWinogradBackwardInputWasm(dx, dy, w, geom);
+    else conv2dWinogradBackwardInput(dx, dy, w, geom);
+    return dx;
+  }
+  if (kernel) {
     conv2dBackwardInputWasm(dx, dy, w, geom, chunk);
     return dx;
   }

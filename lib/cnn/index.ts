@@ -17,11 +17,18 @@ export {
 } from './conv2d-naive.js';
 export {
   type ConvGemm,
+  type ConvAlgorithm,
   conv2dForward,
   conv2dBackwardInput,
   conv2dBackwardWeights,
   setConvGemm,
+  setConvAlgorithm,
 } from './conv2d.js';
+export {
+  conv2dWinogradForward,
+  conv2dWinogradBackwardInput,
+  winogradEligible,
+} from './winograd.js';
 export { im2col, col2im } from './im2col.js';
 export {
   maxPool2dForward,

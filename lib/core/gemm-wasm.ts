@@ -110,6 +110,57 @@ export interface GemmKernelExports {
     outW: number,
     dx: number,
   ): void;
+  /** Winograd F(2×2, 3×3) filter transform (assembly/winograd.ts); strides in floats. */
+  winogradFilters(
+    w: number,
+    O: number,
+    I: number,
+    so: number,
+    si: number,
+    sa: number,
+    sb: number,
+    u: number,
+    plane: number,
+  ): void;
+  /** Zero-padded copy [C, Hp, Wp] of one image [C, H, W] for the Winograd input transform. */
+  winogradPad(
+    x: number,
+    C: number,
+    H: number,
+    W: number,
+    p: number,
+    Hp: number,
+    Wp: number,
+    padTop: number,
+    padLeft: number,
+  ): void;
+  /** Winograd input transform of tile rows th0 … th1 − 1 of one zero-padded image [C, Hp, Wp]. */
+  winogradInputs(
+    p: number,
+    C: number,
+    Hp: number,
+    Wp: number,
+    th0: number,
+    th1: number,
+    tilesW: number,
+    v: number,
+    ld: number,
+    plane: number,
+  ): void;
+  /** Winograd output transform of tile rows th0 … th1 − 1 into one image [F, outH, outW]. */
+  winogradOutputs(
+    m: number,
+    F: number,
+    th0: number,
+    th1: number,
+    tilesW: number,
+    ld: number,
+    plane: number,
+    y: number,
+    outH: number,
+    outW: number,
+    bias: number,
+  ): void;
 }
 
 const KERNEL_FUNCTIONS = [
@@ -122,6 +173,10 @@ const KERNEL_FUNCTIONS = [
   'maxPool2x2Backward',
   'avgPool2x2Forward',
   'avgPool2x2Backward',
+  'winogradFilters',
+  'winogradPad',
+  'winogradInputs',
+  'winogradOutputs',
 ] as const satisfies readonly (keyof GemmKernelExports)[];
 
 // (module (func (result v128) v128.const 0)): validates only where SIMD is implemented.
@@ -218,6 +273,10 @@ export function kernelExports(instance: WebAssembly.Instance): GemmKernelExports
     maxPool2x2Backward: f('maxPool2x2Backward'),
     avgPool2x2Forward: f('avgPool2x2Forward'),
     avgPool2x2Backward: f('avgPool2x2Backward'),
+    winogradFilters: f('winogradFilters'),
+    winogradPad: f('winogradPad'),
+    winogradInputs: f('winogradInputs'),
+    winogradOutputs: f('winogradOutputs'),
   };
 }
 

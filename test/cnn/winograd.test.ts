@@ -1,0 +1,323 @@
+import { expect } from 'chai';
+import {
+  Rng,
+  checkGradients,
+  copy,
+  dot,
+  gemmKernel,
+  startGemmPool,
+  stopGemmPool,
+  zeros,
+  type Tensor,
+} from '../../lib/core/index.js';
+import {
+  conv2dBackwardInput,
+  conv2dForward,
+  conv2dNaiveBackwardInput,
+  conv2dNaiveForward,
+  convGeometry,
+  setConvAlgorithm,
+  setConvGemm,
+  type ConvAlgorithm,
+  type ConvGeometry,
+  type Padding,
+} from '../../lib/cnn/index.js';
+import {
+  AT,
+  BT,
+  G,
+  conv2dWinogradBackwardInput,
+  conv2dWinogradForward,
+  winogradEligible,
+} from '../../lib/cnn/winograd.js';
+import { layouts, randomTensor, relativeDifference, type Layout } from './helpers.js';
+
+interface WinogradCase {
+  N: number;
+  C: number;
+  F: number;
+  H: number;
+  W: number;
+  pad: Padding;
+  bias: boolean;
+}
+
+// Random shapes for the reference: odd and even H, W (so partial last tiles), H or W below 4,
+// pads 0, 1, 2 and asymmetric, batches of 2 and 3, with and without bias.
+const cases: WinogradCase[] = [
+  { N: 2, C: 3, F: 4, H: 8, W: 8, pad: 1, bias: true },
+  { N: 2, C: 2, F: 3, H: 7, W: 9, pad: 1, bias: false },
+  { N: 3, C: 1, F: 2, H: 5, W: 6, pad: 0, bias: true },
+  { N: 2, C: 4, F: 5, H: 3, W: 3, pad: 0, bias: true },
+  { N: 2, C: 2, F: 2, H: 2, W: 5, pad: 1, bias: true },
+  { N: 2, C: 3, F: 2, H: 1, W: 1, pad: 1, bias: false },
+  { N: 2, C: 2, F: 3, H: 6, W: 3, pad: 2, bias: true },
+  { N: 2, C: 3, F: 2, H: 5, W: 7, pad: [0, 2, 1, 0], bias: true },
+  { N: 2, C: 2, F: 3, H: 4, W: 9, pad: [2, 1, 0, 2], bias: false },
+  { N: 2, C: 5, F: 6, H: 11, W: 10, pad: [1, 0], bias: true },
+];
+
+const label = (c: WinogradCase): string =>
+  `N ${c.N}, ${c.C}→${c.F}, ${c.H}×${c.W}, pad ${JSON.stringify(c.pad)}${c.bias ? ', bias' : ''}`;
+
+interface Problem {
+  x: Tensor;
+  w: Tensor;
+  b: Tensor | null;
+  dy: Tensor;
+  geom: ConvGeometry;
+}
+
+function problem(
+  c: WinogradCase,
+  seed: number,
+  dtype: 'float64' | 'float32',
+  layout: Layout,
+): Problem {
+  const rng = new Rng(seed);
+  const x = randomTensor(rng, [c.N, c.C, c.H, c.W], layout, dtype);
+  const w = randomTensor(rng, [c.F, c.C, 3, 3], layout, dtype);
+  const b = c.bias ? randomTensor(rng, [c.F], layout, dtype) : null;
+  const geom = convGeometry(x.shape, w.shape, { pad: c.pad });
+  const dy = randomTensor(rng, [c.N, c.F, geom.outH, geom.outW], layout, dtype);
+  return { x, w, b, dy, geom };
+}
+
+describe('Winograd F(2×2, 3×3) reference', () => {
+  it('its matrices reproduce 1-D F(2, 3): Aᵀ[(G g) ⊙ (Bᵀ d)] = the correlation of d with g', () => {
+    const d = [0.3, -1.2, 2.5, 0.7];
+    const g = [1.5, -0.4, 0.9];
+    const Gg = G.map((row) => row.reduce((s, v, k) => s + v * g[k]!, 0));
+    const Btd = BT.map((row) => row.reduce((s, v, k) => s + v * d[k]!, 0));
+    const y = AT.map((row) => row.reduce((s, v, k) => s + v * Gg[k]! * Btd[k]!, 0));
+    const direct = [0, 1].map((i) => g.reduce((s, gk, k) => s + gk * d[i + k]!, 0));
+    expect(y[0]).to.be.closeTo(direct[0]!, 1e-14);
+    expect(y[1]).to.be.closeTo(direct[1]!, 1e-14);
+  });
+
+  it('the 1-D identity fails with one sign of G flipped (negative control)', () => {
+    const wrong = G.map((row, i) => (i === 2 ? [row[0]!, -row[1]!, -row[2]!] : row));
+    const d = [0.3, -1.2, 2.5, 0.7];
+    const g = [1.5, -0.4, 0.9];
+    const Gg = wrong.map((row) => row.reduce((s, v, k) => s + v * g[k]!, 0));
+    const Btd = BT.map((row) => row.reduce((s, v, k) => s + v * d[k]!, 0));
+    const y = AT.map((row) => row.reduce((s, v, k) => s + v * Gg[k]! * Btd[k]!, 0));
+    const direct = [0, 1].map((i) => g.reduce((s, gk, k) => s + gk * d[i + k]!, 0));
+    expect(Math.abs(y[0]! - direct[0]!) + Math.abs(y[1]! - direct[1]!)).to.be.above(0.1);
+  });
+
+  it('is eligible for 3×3, stride 1, dilation 1 only', () => {
+    expect(winogradEligible(convGeometry([1, 1, 5, 5], [1, 1, 3, 3], { pad: 2 }))).to.equal(true);
+    expect(winogradEligible(convGeometry([1, 1, 5, 5], [1, 1, 3, 3], { stride: 2 }))).to.equal(
+      false,
+    );
+    expect(winogradEligible(convGeometry([1, 1, 5, 5], [1, 1, 3, 3], { dilation: 2 }))).to.equal(
+      false,
+    );
+    expect(winogradEligible(convGeometry([1, 1, 5, 5], [1, 1, 3, 2]))).to.equal(false);
+    expect(() =>
+      conv2dWinogradForward(
+        zeros([1, 1, 2, 2]),
+        zeros([1, 1, 5, 5]),
+        zeros([1, 1, 3, 3]),
+        null,
+        convGeometry([1, 1, 5, 5], [1, 1, 3, 3], { stride: 2 }),
+      ),
+    ).to.throw(RangeError, /stride 2×2/);
+  });
+
+  for (const [i, c] of cases.entries()) {
+    it(`float64 forward and backward-input equal naive (${label(c)})`, () => {
+      const layout: Layout =
+        i % 3 === 0 ? 'contiguous' : i % 3 === 1 ? 'offset-strided' : 'reversed';
+      const { x, w, b, dy, geom } = problem(c, 100 + i, 'float64', layout);
+      const outShape = [c.N, c.F, geom.outH, geom.outW];
+      const out = conv2dWinogradForward(zeros(outShape), x, w, b, geom);
+      const expected = conv2dNaiveForward(zeros(outShape), x, w, b, geom);
+      expect(relativeDifference(out, expected)).to.be.below(1e-13, 'forward');
+      const dx = conv2dWinogradBackwardInput(zeros(x.shape), dy, w, geom);
+      const dxExpected = conv2dNaiveBackwardInput(zeros(x.shape), dy, w, geom);
+      expect(relativeDifference(dx, dxExpected)).to.be.below(1e-13, 'backward input');
+    });
+  }
+
+  it('float32 reference stays within float32 rounding of naive', () => {
+    const c = cases[9]!;
+    const { x, w, b, geom } = problem(c, 7, 'float32', 'contiguous');
+    const outShape = [c.N, c.F, geom.outH, geom.outW];
+    const out = conv2dWinogradForward(zeros(outShape, 'float32'), x, w, b, geom);
+    const expected = conv2dNaiveForward(zeros(outShape, 'float32'), x, w, b, geom);
+    expect(relativeDifference(out, expected)).to.be.below(1e-5);
+  });
+});
+
+// Run `body` with the conv algorithm forced to `kind`, counting the kernel's Winograd input
+// transforms (one call per image and band), and restore 'auto' afterwards.
+function withAlgorithm<T>(
+  kind: ConvAlgorithm,
+  body: () => T,
+): { result: T; winogradCalls: number } {
+  const ex = gemmKernel().exports;
+  const { winogradInputs } = ex;
+  let winogradCalls = 0;
+  ex.winogradInputs = (...args) => (winogradCalls++, winogradInputs(...args));
+  setConvAlgorithm(kind);
+  try {
+    return { result: body(), winogradCalls };
+  } finally {
+    setConvAlgorithm('auto');
+    ex.winogradInputs = winogradInputs;
+  }
+}
+
+// Forward and backward-input through conv2d.ts (out, dx) on one problem.
+function passes(p: Problem, dtype: 'float64' | 'float32'): [Tensor, Tensor] {
+  const { x, w, b, dy, geom } = p;
+  const out = conv2dForward(zeros(dy.shape, dtype), x, w, b, geom);
+  const dx = conv2dBackwardInput(zeros(x.shape, dtype), dy, w, geom);
+  return [out, dx];
+}
+
+describe('Winograd F(2×2, 3×3) on the WebAssembly kernel (float32)', () => {
+  for (const [i, c] of cases.entries()) {
+    it(`forward and backward-input equal naive on every view (${label(c)})`, () => {
+      for (const layout of layouts) {
+        const p = problem(c, 200 + i, 'float32', layout);
+        const { result, winogradCalls } = withAlgorithm('winograd', () => passes(p, 'float32'));
+        expect(winogradCalls).to.be.above(0, 'ran Winograd');
+        const { x, w, b, dy, geom } = p;
+        const out = conv2dNaiveForward(zeros(dy.shape, 'float32'), x, w, b, geom);
+        const dx = conv2dNaiveBackwardInput(zeros(x.shape, 'float32'), dy, w, geom);
+        // Observed about 2e-7 (relative to the largest output).
+        expect(relativeDifference(result[0], out)).to.be.below(1e-5, `forward, ${layout}`);
+        expect(relativeDifference(result[1], dx)).to.be.below(1e-5, `backward input, ${layout}`);
+      }
+    });
+  }
+
+  // Larger than the naive kernels can check quickly: held to im2col, itself held to naive.
+  // 16 + 16 channels at 370×371 (185 × 186 tiles, the last vector group partial) split into two
+  // bands of tile rows (the pass holds 16M floats of V and M); 7 × 13 tiles leave a partial
+  // vector group; a batch of 40 small images shares one pass; pad 3 crops in backward. `calls`
+  // counts the input transforms of forward and backward: one per band and image.
+  const large: [string, WinogradCase, number][] = [
+    ['two bands of tile rows', { N: 1, C: 16, F: 16, H: 370, W: 371, pad: 1, bias: true }, 4],
+    [
+      'two images, odd sizes',
+      { N: 2, C: 9, F: 11, H: 13, W: 25, pad: [2, 0, 1, 2], bias: true },
+      4,
+    ],
+    [
+      'a batch of 40 images in one pass',
+      { N: 40, C: 8, F: 8, H: 6, W: 6, pad: 1, bias: false },
+      80,
+    ],
+    ['pad 3 (a crop in backward)', { N: 1, C: 8, F: 5, H: 9, W: 10, pad: 3, bias: true }, 2],
+  ];
+  for (const [name, c, calls] of large) {
+    it(`forced Winograd equals forced im2col (${name})`, () => {
+      const p = problem(c, 7, 'float32', 'contiguous');
+      const wino = withAlgorithm('winograd', () => passes(p, 'float32'));
+      const im2col = withAlgorithm('im2col', () => passes(p, 'float32'));
+      expect(wino.winogradCalls).to.equal(calls);
+      expect(im2col.winogradCalls).to.equal(0);
+      expect(relativeDifference(wino.result[0], im2col.result[0])).to.be.below(1e-5, 'forward');
+      expect(relativeDifference(wino.result[1], im2col.result[1])).to.be.below(1e-5, 'backward');
+    });
+  }
+
+  it('equals im2col with the products split over the thread pool', async () => {
+    expect(await startGemmPool(2)).to.equal(2);
+    try {
+      const p = problem(large[0]![1], 8, 'float32', 'offset-strided');
+      const wino = withAlgorithm('winograd', () => passes(p, 'float32'));
+      const im2col = withAlgorithm('im2col', () => passes(p, 'float32'));
+      expect(relativeDifference(wino.result[0], im2col.result[0])).to.be.below(1e-5, 'forward');
+      expect(relativeDifference(wino.result[1], im2col.result[1])).to.be.below(1e-5, 'backward');
+    } finally {
+      await stopGemmPool();
+    }
+  });
+
+  it("'auto' skips few image channels and few tiles, takes Winograd elsewhere", () => {
+    const run = (c: WinogradCase): number =>
+      withAlgorithm('auto', () => passes(problem(c, 3, 'float32', 'contiguous'), 'float32'))
+        .winogradCalls;
+    expect(run({ N: 1, C: 3, F: 16, H: 32, W: 32, pad: 1, bias: true })).to.equal(0, 'C = 3');
+    expect(run({ N: 1, C: 16, F: 16, H: 8, W: 8, pad: 1, bias: true })).to.equal(0, '16 tiles');
+    expect(run({ N: 1, C: 16, F: 3, H: 32, W: 32, pad: 1, bias: true })).to.equal(2, 'F = 3');
+    expect(run({ N: 2, C: 16, F: 16, H: 8, W: 8, pad: 1, bias: true })).to.equal(4, '32 tiles');
+    const c = { N: 1, C: 16, F: 16, H: 32, W: 32, pad: 1, bias: true };
+    const p = problem(c, 3, 'float64', 'contiguous');
+    expect(withAlgorithm('auto', () => passes(p, 'float64')).winogradCalls).to.equal(0, 'float64');
+  });
+
+  it("'winograd' runs the reference for float64 and for the TypeScript tier", () => {
+    const c = cases[1]!;
+    const p = problem(c, 11, 'float64', 'contiguous');
+    const { result } = withAlgorithm('winograd', () => passes(p, 'float64'));
+    const out = conv2dNaiveForward(zeros(p.dy.shape), p.x, p.w, p.b, p.geom);
+    expect(relativeDifference(result[0], out)).to.be.below(1e-13);
+    const p32 = problem(c, 12, 'float32', 'contiguous');
+    setConvGemm('typescript');
+    try {
+      const ts = withAlgorithm('winograd', () => passes(p32, 'float32'));
+      expect(ts.winogradCalls).to.equal(0, 'kernel untouched');
+      const out32 = conv2dNaiveForward(
+        zeros(p32.dy.shape, 'float32'),
+        p32.x,
+        p32.w,
+        p32.b,
+        p32.geom,
+      );
+      expect(relativeDifference(ts.result[0], out32)).to.be.below(1e-5);
+    } finally {
+      setConvGemm('wasm');
+    }
+  });
+
+  // A small net x → conv → ReLU → conv: dx from the float32 kernels (forced to Winograd, or
+  // im2col), the numerical gradient from the float64 naive forward. Entries below 1% of the
+  // largest, where float32 cancellation dominates (im2col too: 4e-4 on one of them), are skipped.
+  function netGradientCheck(kind: ConvAlgorithm, flip: boolean) {
+    const rng = new Rng(5);
+    const x = randomTensor(rng, [2, 8, 6, 5]);
+    const w1 = randomTensor(rng, [8, 8, 3, 3]);
+    const b1 = randomTensor(rng, [8]);
+    const w2 = randomTensor(rng, [8, 8, 3, 3]);
+    const geom = convGeometry(x.shape, w1.shape, { pad: 1 });
+    const dy = randomTensor(rng, x.shape);
+    const relu = (t: Tensor): Tensor => {
+      for (let i = 0; i < t.data.length; i++) t.data[i] = Math.max(0, t.data[i]!);
+      return t;
+    };
+    const loss = (): number => {
+      const h = relu(conv2dNaiveForward(zeros(x.shape), x, w1, b1, geom));
+      return dot(dy, conv2dNaiveForward(zeros(x.shape), h, w2, null, geom));
+    };
+    const f32 = (t: Tensor): Tensor => copy(t, 'float32');
+    const { result: dx, winogradCalls } = withAlgorithm(kind, () => {
+      const h = conv2dForward(zeros(x.shape, 'float32'), f32(x), f32(w1), f32(b1), geom);
+      // A deliberately wrong backward: the filters not rotated (the negative control).
+      const w2b = flip ? (f32(w2).step(1, 1, -1, -1) as Tensor) : f32(w2);
+      const dh = conv2dBackwardInput(zeros(x.shape, 'float32'), f32(dy), w2b, geom);
+      for (let i = 0; i < dh.data.length; i++) if (!(h.data[i]! > 0)) dh.data[i] = 0;
+      return conv2dBackwardInput(zeros(x.shape, 'float32'), dh, f32(w1), geom);
+    });
+    expect(winogradCalls).to.equal(kind === 'im2col' ? 0 : 6, `passes by Winograd (${kind})`);
+    return checkGradients(loss, [{ name: 'x', value: x, grad: copy(dx, 'float64') }], {
+      atol: 1e-2,
+    });
+  }
+
+  it('float32 gradient check through conv → ReLU → conv passes (Winograd and im2col)', () => {
+    const result = netGradientCheck('winograd', false);
+    // Observed 5e-5 (im2col: 1.5e-5; Winograd's transforms round a little more).
+    expect(result.maxError).to.be.below(2e-4, result.describe());
+    expect(netGradientCheck('im2col', false).maxError).to.be.below(2e-4);
+  });
+
+  it('the same check catches a backward with unrotated filters (negative control)', () => {
+    expect(netGradientCheck('winograd', true).maxError).to.be.above(1e-2);
+  });
+});

@@ -7,7 +7,7 @@
 // Progress goes to stderr; the summary tables to stdout; `--json FILE` writes the records.
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { Rng, relaxedSimdSupported, writeFileAtomic } from '../lib/core/index.js';
-import { setConvGemm } from '../lib/cnn/index.js';
+import { setConvAlgorithm, setConvGemm, type ConvAlgorithm } from '../lib/cnn/index.js';
 import { benchMnistEpoch, benchStyleHeap, benchStyleIteration, styleProblem } from './e2e.js';
 import {
   benchConv,
@@ -89,6 +89,7 @@ interface CliOptions {
   threads: number[];
   convnetjs: boolean;
   tfjsWasm: boolean;
+  convAlgorithm: ConvAlgorithm;
   heapIterations?: number;
   styleSize?: number;
 }
@@ -127,6 +128,14 @@ const program = new Command()
   )
   .option('--no-convnetjs', 'leave convnetjs out (it is slow on the large layers)')
   .option('--no-tfjs-wasm', 'leave tfjs-backend-wasm out')
+  .addOption(
+    new Option(
+      '--conv-algorithm <kind>',
+      "nnzero's float32 conv on the WebAssembly tier: auto (Winograd F(2×2,3×3) for eligible 3×3 stride-1 forward and backward-input), im2col, or winograd",
+    )
+      .choices(['auto', 'im2col', 'winograd'])
+      .default('auto'),
+  )
   .addOption(
     new Option(
       '--heap-iterations <n>',
@@ -177,6 +186,10 @@ function emit(r: BenchRecord): void {
 
 const rng = new Rng(2024);
 setConvGemm('wasm');
+setConvAlgorithm(opts.convAlgorithm);
+console.error(
+  `nnzero conv algorithm: ${opts.convAlgorithm} (GFLOP/s count a direct convolution's 2·F·C·kH·kW·outH·outW flops, whatever runs)`,
+);
 console.error(
   `nnzero WebAssembly kernel: ${relaxedSimdSupported() ? 'relaxed SIMD (fused multiply-add)' : 'plain SIMD (mul + add)'}` +
     (process.env.NNZERO_FMA === '0' ? ' (NNZERO_FMA=0)' : ''),

@@ -7,7 +7,7 @@
 // enough to live in cache between the transforms and the products. Backward-to-input is the same
 // forward with the transposed, rotated filters (transposedGeometry); it reads the staged w
 // through strides, so nothing is copied to rotate it.
-import { gemmKernel, gemmWasmStaged, kernelRegions, type Tensor } from '../core/index.js';
+import { channelPassStaged, gemmWasmStaged, kernelRegions, type Tensor } from '../core/index.js';
 import { type ConvGeometry } from './geometry.js';
 import { stageSlices, unstageSlices } from './staging.js';
 import { transposedGeometry, winogradTiles } from './winograd.js';
@@ -69,19 +69,33 @@ function winogradPass(
     number,
     number,
   ];
-  const kernel = gemmKernel().exports;
+  // The transforms run through channelPassStaged: each loops over its leading channel axis, so
+  // the thread pool (when it runs) splits them by channels, with each argument's byte step per
+  // channel given beside it (0 for sizes).
   // U[ξ] = (G w′[f, c] Gᵀ)[ξ] from the staged w through strides (in floats): w′[f, c, a, b] is
   // w[f, c, a, b] or, transposed, w[c, f, 2 − a, 2 − b].
   stageSlices(heap, wAt >> 2, w, 0, w.shape[0]!);
-  if (transposed) kernel.winogradFilters(wAt + 32, F, C, 9, F * 9, -3, -1, uAt, planeU);
-  else kernel.winogradFilters(wAt, F, C, C * 9, 9, 3, 1, uAt, planeU);
+  const [wStart, so, si, sa, sb] = transposed
+    ? [wAt + 32, 9, F * 9, -3, -1]
+    : [wAt, C * 9, 9, 3, 1];
+  channelPassStaged(
+    'winogradFilters',
+    [wStart, F, C, so, si, sa, sb, uAt, planeU],
+    [so * 4, 0, 0, 0, 0, 0, 0, C * 4, 0],
+    F * C * 25,
+  );
   if (b !== null) for (let f = 0; f < F; f++) heap[(bAt >> 2) + f] = b.get(f);
   for (let n0 = 0; n0 < N; n0 += chunk) {
     const nb = Math.min(chunk, N - n0);
     stageSlices(heap, xAt >> 2, x, n0, nb);
     for (let i = 0; i < nb; i++) {
       const [xi, pi] = [xAt + i * input * 4, pAt + i * padded * 4];
-      kernel.winogradPad(xi, C, H, W, pi, Hp, Wp, padTop, padLeft);
+      channelPassStaged(
+        'winogradPad',
+        [xi, C, H, W, pi, Hp, Wp, padTop, padLeft],
+        [H * W * 4, 0, 0, 0, Hp * Wp * 4, 0, 0, 0, 0],
+        C * Hp * Wp,
+      );
     }
     for (let th0 = 0; th0 < tilesH; th0 += bandRows) {
       const th1 = Math.min(tilesH, th0 + bandRows);
@@ -91,7 +105,12 @@ function winogradPass(
       // V[ξ] (C × T): image i's tiles are columns i·perImage ….
       for (let i = 0; i < nb; i++) {
         const p = pAt + i * padded * 4;
-        kernel.winogradInputs(p, C, Hp, Wp, th0, th1, tilesW, vAt + i * perImage * 4, T, planeV);
+        channelPassStaged(
+          'winogradInputs',
+          [p, C, Hp, Wp, th0, th1, tilesW, vAt + i * perImage * 4, T, planeV],
+          [Hp * Wp * 4, 0, 0, 0, 0, 0, 0, T * 4, 0, 0],
+          C * 16 * perImage,
+        );
       }
       // The 16 products of §4.1: M[ξ] (F × T) = U[ξ] (F × C) · V[ξ] (C × T).
       for (let xi = 0; xi < 16; xi++) {
@@ -103,7 +122,13 @@ function winogradPass(
       for (let i = 0; i < nb; i++) {
         const m = mAt + i * perImage * 4;
         const y = yAt + i * image * 4;
-        kernel.winogradOutputs(m, F, th0, th1, tilesW, T, planeM, y, outH, outW, b ? bAt : 0);
+        const bias = b === null ? 0 : bAt;
+        channelPassStaged(
+          'winogradOutputs',
+          [m, F, th0, th1, tilesW, T, planeM, y, outH, outW, bias],
+          [T * 4, 0, 0, 0, 0, 0, 0, outH * outW * 4, 0, 0, bias === 0 ? 0 : 4],
+          F * 16 * perImage,
+        );
       }
     }
     unstageSlices(out, n0, nb, heap, yAt >> 2);

@@ -3,6 +3,7 @@
 // it. A job is a GEMM (blocks of C) or an im2col / col2im pass (blocks of input channels), told
 // apart by its kind. Blocks are handed out dynamically, so a helper the OS has not scheduled yet
 // simply gets fewer of them; nobody waits for an idle thread.
+import { CHANNEL_PASSES } from './gemm-wasm.js';
 import type { GemmKernelExports, Im2colArgs, KernelArgs } from './gemm-wasm.js';
 
 /** Control word: the current job's tag; helpers sleep on it, STOP tells them to exit. */
@@ -21,13 +22,14 @@ export const CONTROL_WORDS = 5;
 export const STOP = -1;
 
 /** What a job computes; slot JOB.kind holds one of these. */
-export const KIND = { gemm: 0, im2col: 1, col2im: 2 } as const;
+export const KIND = { gemm: 0, im2col: 1, col2im: 2, channels: 3 } as const;
 
 /**
  * Job slots. A GEMM job holds the 14 kernel arguments before `scratch` in slots 0–13, then how
  * it is cut into blocks; an im2col / col2im job holds the 16 Im2colArgs of image 0 in slots
  * 0–15, then the image count, the byte steps between images, the units per block and what a
- * unit is.
+ * unit is; a channel pass holds its arguments from slot 0, which pass it is, and each
+ * argument's byte step per channel.
  */
 export const JOB = {
   split: 14, // GEMM: 1: blocks of rows; 0: blocks of columns
@@ -40,8 +42,15 @@ export const JOB = {
   colsStep: 21, // conv: bytes from one image's columns to the next
   unitSize: 22, // conv: units (see convUnits) per block
   rows: 23, // conv: 1 if im2col units are single kernel rows, 0 if whole channels
-  length: 24,
+  pass: 24, // channels: index into CHANNEL_PASSES
+  argc: 25, // channels: number of arguments, in slots 0 …
+  channelsPerBlock: 26, // channels: channels per block
+  steps: 27, // channels: byte step per channel of each argument, slots 27 … 27 + argc − 1
+  length: 27 + 12,
 } as const;
+
+/** Arguments a channel pass may have (the slots JOB.steps … hold one step for each). */
+export const MAX_CHANNEL_ARGS = 12;
 
 /**
  * Claim the next block of job `tag`, or return -1 when the job is over or has been replaced.
@@ -131,6 +140,11 @@ export function runBlock(
     kernel.gemm(...blockArgs(job, index, region));
     return;
   }
+  if (kind === KIND.channels) {
+    const pass = kernel[CHANNEL_PASSES[job[JOB.pass]!]!] as (...a: number[]) => void;
+    pass(...channelBlockArgs(job, index));
+    return;
+  }
   if (kind !== KIND.im2col && kind !== KIND.col2im) throw new Error(`gemm pool: job kind ${kind}`);
   const pass = kind === KIND.im2col ? kernel.im2col : kernel.col2im;
   const size = job[JOB.unitSize]!;
@@ -142,4 +156,18 @@ export function runBlock(
     pass(...convUnitArgs(job, u, stop - u));
     u = stop;
   }
+}
+
+/**
+ * Arguments of block `index` of a channel pass: channels index·size … of the call's count
+ * (argument 1), every pointer moved on by that many of its per-channel steps.
+ */
+export function channelBlockArgs(job: Float64Array, index: number): number[] {
+  const argc = job[JOB.argc]!;
+  const size = job[JOB.channelsPerBlock]!;
+  const args = Array.from(job.subarray(0, argc));
+  const first = index * size;
+  for (let i = 0; i < argc; i++) args[i]! += first * job[JOB.steps + i]!;
+  args[1] = Math.min(size, args[1]! - first);
+  return args;
 }

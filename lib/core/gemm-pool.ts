@@ -10,7 +10,15 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { gemmKernel, reserveScratch, setConvRunner, setGemmRunner } from './gemm-wasm.js';
+import {
+  CHANNEL_PASSES,
+  gemmKernel,
+  reserveScratch,
+  setChannelRunner,
+  setConvRunner,
+  setGemmRunner,
+  type ChannelPass,
+} from './gemm-wasm.js';
 import type { ConvPass, GemmKernel, Im2colArgs, StagedOperand } from './gemm-wasm.js';
 import {
   BLOCKS,
@@ -21,6 +29,7 @@ import {
   FINISHED,
   JOB,
   KIND,
+  MAX_CHANNEL_ARGS,
   NEXT,
   runBlock,
   SEQ,
@@ -108,6 +117,7 @@ export function startGemmPool(threads = defaultThreads()): Promise<number> {
   pool = { workers, ctl: new Int32Array(control), job: new Float64Array(job), tag: 0, ready };
   setGemmRunner(run);
   setConvRunner(runConv);
+  setChannelRunner(runChannels);
   return ready;
 }
 
@@ -118,6 +128,7 @@ export async function stopGemmPool(): Promise<void> {
   pool = undefined;
   setGemmRunner(undefined);
   setConvRunner(undefined);
+  setChannelRunner(undefined);
   Atomics.store(ctl, SEQ, STOP);
   Atomics.notify(ctl, SEQ);
   await Promise.all(workers.map((w) => w.terminate()));
@@ -221,6 +232,35 @@ function runConv(
   const size = Math.ceil(units / (threads * BLOCKS_PER_THREAD));
   job[JOB.unitSize] = size;
   share(k, pool, Math.ceil(units / size));
+}
+
+// The runner channelPassStaged calls: one channel pass (a Winograd transform) cut into blocks
+// of channels when it touches enough memory to pay for waking the helpers.
+function runChannels(
+  k: GemmKernel,
+  pass: ChannelPass,
+  args: readonly number[],
+  steps: readonly number[],
+  work: number,
+): void {
+  const channels = args[1]!;
+  if (!pool || channels < 2 || work < CONV_PARALLEL_MIN) {
+    (k.exports[pass] as (...a: number[]) => void)(...args);
+    return;
+  }
+  if (args.length > MAX_CHANNEL_ARGS || steps.length !== args.length) {
+    throw new Error(`gemm pool: ${pass} needs ≤ ${MAX_CHANNEL_ARGS} arguments, one step each`);
+  }
+  const { job } = pool;
+  job.set(args);
+  job.set(steps, JOB.steps);
+  job[JOB.kind] = KIND.channels;
+  job[JOB.pass] = CHANNEL_PASSES.indexOf(pass);
+  job[JOB.argc] = args.length;
+  const threads = pool.workers.length + 1;
+  const size = Math.ceil(channels / (threads * BLOCKS_PER_THREAD));
+  job[JOB.channelsPerBlock] = size;
+  share(k, pool, Math.ceil(channels / size));
 }
 
 // Post the job now in pool.job as `blocks` blocks, run blocks on this thread too, and wait with

@@ -477,6 +477,60 @@ export function convPassStaged(
   }
 }
 
+/**
+ * The kernel passes that loop over a leading channel axis (assembly/winograd.ts): argument 1 is
+ * the channel count, and channel c's data sits at fixed byte steps from channel 0's pointers, so
+ * a range of channels runs as the same call with shifted pointers and a smaller count.
+ */
+export const CHANNEL_PASSES = [
+  'winogradFilters',
+  'winogradPad',
+  'winogradInputs',
+  'winogradOutputs',
+] as const;
+
+/** One of CHANNEL_PASSES. */
+export type ChannelPass = (typeof CHANNEL_PASSES)[number];
+
+/**
+ * Runs one channel pass: `args` as for the kernel call over all channels, `steps[i]` the bytes
+ * argument i moves per channel (0 for non-pointers), `work` floats touched (to judge whether
+ * splitting pays); installed by the Node-only pool.
+ */
+export type ChannelRunner = (
+  k: GemmKernel,
+  pass: ChannelPass,
+  args: readonly number[],
+  steps: readonly number[],
+  work: number,
+) => void;
+
+let channelRunner: ChannelRunner | undefined;
+
+/** Install (or with undefined, remove) a multi-threaded runner for large channel passes. */
+export function setChannelRunner(r: ChannelRunner | undefined): void {
+  channelRunner = r;
+}
+
+/**
+ * Run a channel pass (see CHANNEL_PASSES) on operands already in kernel memory, split over the
+ * thread pool by channels when one is installed; channels are independent, so the result is the
+ * same to the bit either way.
+ */
+export function channelPassStaged(
+  pass: ChannelPass,
+  args: readonly number[],
+  steps: readonly number[],
+  work: number,
+): void {
+  const k = gemmKernel();
+  if (channelRunner) {
+    channelRunner(k, pass, args, steps, work);
+    return;
+  }
+  (k.exports[pass] as (...a: number[]) => void)(...args);
+}
+
 /** Extra scratch regions the installed runner needs beyond the calling thread's own. */
 let extraScratch = 0;
 

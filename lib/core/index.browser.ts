@@ -45,6 +45,8 @@ export {
   gemmKernel,
   gemmWasm,
   convPassStaged,
+  channelPassStaged,
+  type ChannelPass,
   gemmWasmStaged,
   gemmWasmStrided,
   kernelRegions,

@@ -43,6 +43,8 @@ export {
   gemmKernel,
   gemmWasm,
   convPassStaged,
+  channelPassStaged,
+  type ChannelPass,
   gemmWasmStaged,
   gemmWasmStrided,
   kernelRegions,

@@ -7,6 +7,7 @@ import {
   gemmKernel,
   startGemmPool,
   stopGemmPool,
+  toArray,
   zeros,
   type Tensor,
 } from '../../lib/core/index.js';
@@ -236,6 +237,36 @@ describe('Winograd F(2×2, 3×3) on the WebAssembly kernel (float32)', () => {
       expect(relativeDifference(wino.result[1], im2col.result[1])).to.be.below(1e-5, 'backward');
     } finally {
       await stopGemmPool();
+    }
+  });
+
+  // The transforms are split over the pool by channels (channelPassStaged); each channel is
+  // computed by the same code either way, so the bits cannot change. 64 channels of 32 × 32
+  // tiles put the input and output transforms past the pool's threshold (1M floats).
+  it('gives the same bits with the transforms split over the thread pool', async () => {
+    const c = { N: 1, C: 64, F: 64, H: 64, W: 64, pad: 1, bias: true };
+    const p = problem(c, 9, 'float32', 'contiguous');
+    const bits = (t: Tensor): Uint32Array => new Uint32Array(Float32Array.from(toArray(t)).buffer);
+    const one = withAlgorithm('winograd', () => passes(p, 'float32')).result.map(bits);
+    const ex = gemmKernel().exports;
+    const { winogradInputs, winogradOutputs } = ex;
+    const counts: number[] = [];
+    ex.winogradInputs = (...a) => (counts.push(a[1]), winogradInputs(...a));
+    ex.winogradOutputs = (...a) => (counts.push(a[1]), winogradOutputs(...a));
+    expect(await startGemmPool(2)).to.equal(2);
+    let two;
+    try {
+      two = withAlgorithm('winograd', () => passes(p, 'float32')).result.map(bits);
+    } finally {
+      await stopGemmPool();
+      ex.winogradInputs = winogradInputs;
+      ex.winogradOutputs = winogradOutputs;
+    }
+    // This thread ran parts of the transforms (or none, if the helper took every block).
+    expect(counts.every((n) => n < 64)).to.equal(true, `channels per call: ${counts.join(' ')}`);
+    for (let i = 0; i < 2; i++) {
+      const differ = two[i]!.findIndex((v, j) => v !== one[i]![j]);
+      expect(differ).to.equal(-1, i === 0 ? 'forward' : 'backward-input');
     }
   });
 

@@ -1,8 +1,9 @@
 // What the GEMM pool (gemm-pool.ts) and its helper threads (gemm-worker.ts) share: one Int32Array
 // control block, one Float64Array holding the current job, and the rule for claiming a block of
-// it. A job is a GEMM (blocks of C) or an im2col / col2im pass (blocks of input channels), told
-// apart by its kind. Blocks are handed out dynamically, so a helper the OS has not scheduled yet
-// simply gets fewer of them; nobody waits for an idle thread.
+// it. A job is a GEMM (blocks of C), an im2col / col2im pass (blocks of input channels) or a
+// channel pass such as a Winograd transform (blocks of channels), told apart by its kind. Blocks
+// are handed out dynamically, so a helper the OS has not scheduled yet simply gets fewer of
+// them; nobody waits for an idle thread.
 import { CHANNEL_PASSES } from './gemm-wasm.js';
 import type { GemmKernelExports, Im2colArgs, KernelArgs } from './gemm-wasm.js';
 

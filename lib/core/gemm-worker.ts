@@ -1,6 +1,7 @@
 // One helper thread of the GEMM pool (gemm-pool.ts). It instantiates the SIMD kernel on the
 // pool's shared memory and sleeps on the control block; when a job is posted it claims blocks
-// (of C, or of input channels for im2col / col2im) until none are left. Operands were staged in
+// (of C, of input channels for im2col / col2im, of channels for the Winograd transforms) until
+// none are left. Operands were staged in
 // that memory by the calling thread, so nothing is copied per call.
 import { parentPort, workerData } from 'node:worker_threads';
 import { kernelExports } from './gemm-wasm.js';

@@ -1,8 +1,8 @@
 // One helper thread of the GEMM pool (gemm-pool.ts). It instantiates the SIMD kernel on the
 // pool's shared memory and sleeps on the control block; when a job is posted it claims blocks
 // (of C, of input channels for im2col / col2im, of channels for the Winograd transforms) until
-// none are left. Operands were staged in
-// that memory by the calling thread, so nothing is copied per call.
+// none are left. Operands were staged in that memory by the calling thread, so nothing is
+// copied per call.
 import { parentPort, workerData } from 'node:worker_threads';
 import { kernelExports } from './gemm-wasm.js';
 import { claimBlock, FAILED, FINISHED, runBlock, SEQ, STOP } from './gemm-pool-protocol.js';

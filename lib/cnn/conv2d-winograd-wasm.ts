@@ -7,7 +7,12 @@
 // enough to live in cache between the transforms and the products. Backward-to-input is the same
 // forward with the transposed, rotated filters (transposedGeometry); it reads the staged w
 // through strides, so nothing is copied to rotate it.
-import { channelPassStaged, gemmWasmStaged, kernelRegions, type Tensor } from '../core/index.js';
+import {
+  channelPassStaged,
+  gemmWasmStagedBatch,
+  kernelRegions,
+  type Tensor,
+} from '../core/index.js';
 import { type ConvGeometry } from './geometry.js';
 import { stageSlices, unstageSlices } from './staging.js';
 import { transposedGeometry, winogradTiles } from './winograd.js';
@@ -112,13 +117,10 @@ function winogradPass(
           C * 16 * perImage,
         );
       }
-      // The 16 products of §4.1: M[ξ] (F × T) = U[ξ] (F × C) · V[ξ] (C × T).
-      for (let xi = 0; xi < 16; xi++) {
-        const u = uAt + xi * planeU * 4;
-        const v = vAt + xi * planeV * 4;
-        const m = mAt + xi * planeM * 4;
-        gemmWasmStaged(F, T, C, 1, u, C, 1, v, T, 1, 0, m, T, 1);
-      }
+      // The 16 products of §4.1: M[ξ] (F × T) = U[ξ] (F × C) · V[ξ] (C × T), planes apart; on
+      // the thread pool each thread takes whole products.
+      const [uStep, vStep, mStep] = [planeU * 4, planeV * 4, planeM * 4];
+      gemmWasmStagedBatch(16, uStep, vStep, mStep, F, T, C, 1, uAt, C, 1, vAt, T, 1, 0, mAt, T, 1);
       for (let i = 0; i < nb; i++) {
         const m = mAt + i * perImage * 4;
         const y = yAt + i * image * 4;

@@ -1,6 +1,6 @@
 // What the GEMM pool (gemm-pool.ts) and its helper threads (gemm-worker.ts) share: one Int32Array
 // control block, one Float64Array holding the current job, and the rule for claiming a block of
-// it. A job is a GEMM (blocks of C), an im2col / col2im pass (blocks of input channels) or a
+// it. A job is a GEMM (blocks of C), a batch of GEMMs (one product per block), an im2col / col2im pass (blocks of input channels) or a
 // channel pass such as a Winograd transform (blocks of channels), told apart by its kind. Blocks
 // are handed out dynamically, so a helper the OS has not scheduled yet simply gets fewer of
 // them; nobody waits for an idle thread.
@@ -23,7 +23,7 @@ export const CONTROL_WORDS = 5;
 export const STOP = -1;
 
 /** What a job computes; slot JOB.kind holds one of these. */
-export const KIND = { gemm: 0, im2col: 1, col2im: 2, channels: 3 } as const;
+export const KIND = { gemm: 0, im2col: 1, col2im: 2, channels: 3, gemmBatch: 4 } as const;
 
 /**
  * Job slots. A GEMM job holds the 14 kernel arguments before `scratch` in slots 0–13, then how
@@ -47,7 +47,10 @@ export const JOB = {
   argc: 25, // channels: number of arguments, in slots 0 …
   channelsPerBlock: 26, // channels: channels per block
   steps: 27, // channels: byte step per channel of each argument, slots 27 … 27 + argc − 1
-  length: 27 + 12,
+  aStep: 39, // GEMM batch: bytes from one product's A to the next
+  bStep: 40, // GEMM batch: … B …
+  cStep: 41, // GEMM batch: … C …
+  length: 42,
 } as const;
 
 /** Arguments a channel pass may have (the slots JOB.steps … hold one step for each). */
@@ -139,6 +142,16 @@ export function runBlock(
   const kind = job[JOB.kind];
   if (kind === KIND.gemm) {
     kernel.gemm(...blockArgs(job, index, region));
+    return;
+  }
+  if (kind === KIND.gemmBatch) {
+    // One whole product of the batch per block: product `index` has its A, B, C moved on.
+    const args = Array.from(job.subarray(0, 14));
+    args[4]! += index * job[JOB.aStep]!;
+    args[7]! += index * job[JOB.bStep]!;
+    args[11]! += index * job[JOB.cStep]!;
+    args.push(job[JOB.scratch]! + region * job[JOB.scratchBytes]!);
+    kernel.gemm(...(args as KernelArgs));
     return;
   }
   if (kind === KIND.channels) {

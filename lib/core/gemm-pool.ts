@@ -15,6 +15,7 @@ import {
   gemmKernel,
   reserveScratch,
   setChannelRunner,
+  setGemmBatchRunner,
   setConvRunner,
   setGemmRunner,
   type ChannelPass,
@@ -118,6 +119,7 @@ export function startGemmPool(threads = defaultThreads()): Promise<number> {
   setGemmRunner(run);
   setConvRunner(runConv);
   setChannelRunner(runChannels);
+  setGemmBatchRunner(runBatch);
   return ready;
 }
 
@@ -129,6 +131,7 @@ export async function stopGemmPool(): Promise<void> {
   setGemmRunner(undefined);
   setConvRunner(undefined);
   setChannelRunner(undefined);
+  setGemmBatchRunner(undefined);
   Atomics.store(ctl, SEQ, STOP);
   Atomics.notify(ctl, SEQ);
   await Promise.all(workers.map((w) => w.terminate()));
@@ -232,6 +235,27 @@ function runConv(
   const size = Math.ceil(units / (threads * BLOCKS_PER_THREAD));
   job[JOB.unitSize] = size;
   share(k, pool, Math.ceil(units / size));
+}
+
+// The runner gemmWasmStagedBatch calls: one block per product, each on its thread's scratch.
+function runBatch(
+  k: GemmKernel,
+  count: number,
+  args: readonly number[],
+  aStep: number,
+  bStep: number,
+  cStep: number,
+): void {
+  if (!pool) throw new Error('gemm pool: a batch runner without a pool');
+  const { job } = pool;
+  job.set(args.slice(0, 14));
+  job[JOB.aStep] = aStep;
+  job[JOB.bStep] = bStep;
+  job[JOB.cStep] = cStep;
+  job[JOB.scratch] = k.heap;
+  job[JOB.scratchBytes] = k.scratchBytes;
+  job[JOB.kind] = KIND.gemmBatch;
+  share(k, pool, count);
 }
 
 // The runner channelPassStaged calls: one channel pass (a Winograd transform) cut into blocks

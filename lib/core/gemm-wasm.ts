@@ -428,6 +428,27 @@ export function setGemmRunner(r: GemmRunner | undefined): void {
   runner = r;
 }
 
+/**
+ * Runs `count` independent products staged in kernel memory, product i being product 0 (the
+ * kernel arguments before `scratch`) with its A, B and C moved on by i·aStep, i·bStep, i·cStep
+ * bytes; installed by the Node-only pool, which gives each thread whole products.
+ */
+export type GemmBatchRunner = (
+  k: GemmKernel,
+  count: number,
+  args: readonly number[],
+  aStep: number,
+  bStep: number,
+  cStep: number,
+) => void;
+
+let batchRunner: GemmBatchRunner | undefined;
+
+/** Install (or with undefined, remove) a multi-threaded runner for batches of products. */
+export function setGemmBatchRunner(r: GemmBatchRunner | undefined): void {
+  batchRunner = r;
+}
+
 /** Which column-matrix pass a ConvRunner runs: im2col (image → cols) or col2im (cols → image). */
 export type ConvPass = 'im2col' | 'col2im';
 
@@ -599,6 +620,38 @@ export function gemmWasmStaged(
   }
   k.exports.gemm(M, N, K, alpha, aPtr, aRs, aCs, bPtr, bRs, bCs, beta, cPtr, cRs, cCs, k.heap);
 }
+
+/**
+ * `count` independent products on operands already in kernel memory: product i is
+ * gemmWasmStaged(M, N, K, alpha, aPtr + i·aStep, aRs, aCs, bPtr + i·bStep, …, cPtr + i·cStep, …)
+ * (steps in bytes). On the thread pool each thread takes whole products, so there is one
+ * hand-off for the batch and no operand is packed twice; the bits equal one thread's.
+ */
+export function gemmWasmStagedBatch(
+  count: number,
+  aStep: number,
+  bStep: number,
+  cStep: number,
+  ...product: Parameters<typeof gemmWasmStaged>
+): void {
+  const k = gemmKernel();
+  const [M, N, K] = product;
+  if (batchRunner && count >= 2 && M * N * K * count >= BATCH_PARALLEL_MIN) {
+    batchRunner(k, count, product, aStep, bStep, cStep);
+    return;
+  }
+  const args = [...product];
+  for (let i = 0; i < count; i++) {
+    args[4] = product[4] + i * aStep;
+    args[7] = product[7] + i * bStep;
+    args[11] = product[11] + i * cStep;
+    k.exports.gemm(...(args as Parameters<typeof gemmWasmStaged>), k.heap);
+  }
+}
+
+// Multiply-adds below which a batch stays on the calling thread (that of one product the pool
+// would split, 128³).
+const BATCH_PARALLEL_MIN = 128 * 128 * 128;
 
 /**
  * C ← alpha·A·B + beta·C on raw strided Float32Array storage, on the SIMD kernel: A is M×K,

@@ -48,6 +48,7 @@ export {
   channelPassStaged,
   type ChannelPass,
   gemmWasmStaged,
+  gemmWasmStagedBatch,
   gemmWasmStrided,
   kernelRegions,
   relaxedSimdSupported,

@@ -46,6 +46,7 @@ export {
   channelPassStaged,
   type ChannelPass,
   gemmWasmStaged,
+  gemmWasmStagedBatch,
   gemmWasmStrided,
   kernelRegions,
   relaxedSimdSupported,

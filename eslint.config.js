@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'dist-web/', 'out/'] },
+  { ignores: ['node_modules/', 'dist/', 'build/', 'dist-web/', 'out/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

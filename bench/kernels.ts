@@ -29,6 +29,13 @@ export interface KernelBenchOptions {
   budget: TimeBudget;
   /** tfjs-backend-wasm as it came up, or null to leave it out. */
   tfjsWasm: TfjsWasmInfo | null;
+  /**
+   * Measure tfjs-backend-wasm only (the second phase of a run). Its memory is not shared, so it
+   * grows by detaching ArrayBuffers, which turns off a process-wide V8 fast path for typed
+   * arrays: every plain-JavaScript kernel measured afterwards (ours, tfjs-cpu's, convnetjs's)
+   * ran 1.5–2× slower. So run.ts measures everything else first.
+   */
+  onlyTfjsWasm?: boolean;
   convnetjs: boolean;
   rng: Rng;
   emit: (r: BenchRecord) => void;
@@ -117,23 +124,27 @@ export async function benchConv(
     }
   };
 
+  const others = o.onlyTfjsWasm !== true;
   // Plain TypeScript (the "nnzero" figures; one thread, it never uses the pool).
-  setConvGemm('typescript');
-  measure('nnzero', 1);
-  // The WebAssembly SIMD tier, on each thread count.
-  setConvGemm('wasm');
-  for (const t of o.threads) {
-    if (!(await withThreads(t, () => measure('nnzero-wasm', t)))) {
-      for (const kernel of CONV_KERNELS) {
-        o.emit({
-          kernel,
-          shape: name,
-          impl: 'nnzero-wasm',
-          threads: t,
-          gflops: null,
-          ms: null,
-          skipped: `the GEMM pool could not start ${t} threads (no shared WebAssembly memory)`,
-        });
+  if (others) await measureOurs();
+  async function measureOurs(): Promise<void> {
+    setConvGemm('typescript');
+    measure('nnzero', 1);
+    // The WebAssembly SIMD tier, on each thread count.
+    setConvGemm('wasm');
+    for (const t of o.threads) {
+      if (!(await withThreads(t, () => measure('nnzero-wasm', t)))) {
+        for (const kernel of CONV_KERNELS) {
+          o.emit({
+            kernel,
+            shape: name,
+            impl: 'nnzero-wasm',
+            threads: t,
+            gflops: null,
+            ms: null,
+            skipped: `the GEMM pool could not start ${t} threads (no shared WebAssembly memory)`,
+          });
+        }
       }
     }
   }
@@ -149,36 +160,40 @@ export async function benchConv(
     }
   };
 
-  // tfjs-cpu, its backward-to-weights budgeted (see calibrateTfjsFilter).
-  const cpu = await tfjsConv('cpu', C, F, S, o.rng);
-  await peer('tfjs-cpu', cpu, 1);
-  const estimate = flops / tfjsFilterGflops / 1e6;
-  if (estimate > tfjsFilterBudgetMs) {
-    o.emit({
-      kernel: 'conv2d.backwardWeights',
-      shape: name,
-      impl: 'tfjs-cpu',
-      threads: 1,
-      gflops: null,
-      ms: null,
-      skipped: `one run would take about ${(estimate / 1000).toFixed(0)} s at the ${tfjsFilterGflops.toFixed(3)} GFLOP/s measured on a smaller layer`,
-    });
-  } else {
-    const t0 = performance.now();
-    cpu.backwardWeights!();
-    const ms = performance.now() - t0;
-    o.emit({
-      kernel: 'conv2d.backwardWeights',
-      shape: name,
-      impl: 'tfjs-cpu',
-      threads: 1,
-      gflops: gflops(flops, ms),
-      ms,
-      note: 'one run (it is that slow)',
-    });
-    tfjsFilterGflops = gflops(flops, ms);
+  if (others) tfjsFilterGflops = await measureTfjsCpu(tfjsFilterGflops);
+  async function measureTfjsCpu(tfjsFilterGflops: number): Promise<number> {
+    // tfjs-cpu, its backward-to-weights budgeted (see calibrateTfjsFilter).
+    const cpu = await tfjsConv('cpu', C, F, S, o.rng);
+    await peer('tfjs-cpu', cpu, 1);
+    const estimate = flops / tfjsFilterGflops / 1e6;
+    if (estimate > tfjsFilterBudgetMs) {
+      o.emit({
+        kernel: 'conv2d.backwardWeights',
+        shape: name,
+        impl: 'tfjs-cpu',
+        threads: 1,
+        gflops: null,
+        ms: null,
+        skipped: `one run would take about ${(estimate / 1000).toFixed(0)} s at the ${tfjsFilterGflops.toFixed(3)} GFLOP/s measured on a smaller layer`,
+      });
+    } else {
+      const t0 = performance.now();
+      cpu.backwardWeights!();
+      const ms = performance.now() - t0;
+      o.emit({
+        kernel: 'conv2d.backwardWeights',
+        shape: name,
+        impl: 'tfjs-cpu',
+        threads: 1,
+        gflops: gflops(flops, ms),
+        ms,
+        note: 'one run (it is that slow)',
+      });
+      tfjsFilterGflops = gflops(flops, ms);
+    }
+    cpu.dispose();
+    return tfjsFilterGflops;
   }
-  cpu.dispose();
 
   // tfjs-wasm: XNNPACK's forward; its backward-to-input is a plain C++ loop; no backward-to-weights.
   if (o.tfjsWasm !== null) {
@@ -211,7 +226,7 @@ export async function benchConv(
   }
 
   // convnetjs: its backward computes input and weight gradients together (twice the flops).
-  if (o.convnetjs) {
+  if (o.convnetjs && others) {
     const layer = convnetjsConv(C, F, S, o.rng);
     const few = { ...o.budget, minRuns: Math.min(2, o.budget.minRuns), maxRuns: 3 };
     const fwd = time(layer.forward, few);
@@ -253,34 +268,37 @@ export async function benchGemm(n: number, o: KernelBenchOptions): Promise<void>
       ms,
       ...(note === undefined ? {} : { note }),
     });
-  emit(
-    'nnzero',
-    1,
-    time(() => gemmStrided(n, n, n, 1, a, 0, n, 1, bm, 0, n, 1, 0, c, 0, n, 1), o.budget),
-  );
-  for (const t of o.threads) {
-    const ran = await withThreads(t, () =>
-      emit(
-        'nnzero-wasm',
-        t,
-        time(() => gemmWasmStrided(n, n, n, 1, a, 0, n, 1, bm, 0, n, 1, 0, c, 0, n, 1), o.budget),
-      ),
+  if (o.onlyTfjsWasm !== true) await measureOthers();
+  async function measureOthers(): Promise<void> {
+    emit(
+      'nnzero',
+      1,
+      time(() => gemmStrided(n, n, n, 1, a, 0, n, 1, bm, 0, n, 1, 0, c, 0, n, 1), o.budget),
     );
-    if (!ran) {
-      o.emit({
-        kernel: 'gemm',
-        shape,
-        impl: 'nnzero-wasm',
-        threads: t,
-        gflops: null,
-        ms: null,
-        skipped: `the GEMM pool could not start ${t} threads (no shared WebAssembly memory)`,
-      });
+    for (const t of o.threads) {
+      const ran = await withThreads(t, () =>
+        emit(
+          'nnzero-wasm',
+          t,
+          time(() => gemmWasmStrided(n, n, n, 1, a, 0, n, 1, bm, 0, n, 1, 0, c, 0, n, 1), o.budget),
+        ),
+      );
+      if (!ran) {
+        o.emit({
+          kernel: 'gemm',
+          shape,
+          impl: 'nnzero-wasm',
+          threads: t,
+          gflops: null,
+          ms: null,
+          skipped: `the GEMM pool could not start ${t} threads (no shared WebAssembly memory)`,
+        });
+      }
     }
+    const cpu = await tfjsMatMul('cpu', n, o.rng);
+    emit('tfjs-cpu', 1, time(cpu.run, o.budget));
+    cpu.dispose();
   }
-  const cpu = await tfjsMatMul('cpu', n, o.rng);
-  emit('tfjs-cpu', 1, time(cpu.run, o.budget));
-  cpu.dispose();
   if (o.tfjsWasm !== null) {
     const wasm = await tfjsMatMul('wasm', n, o.rng);
     emit('tfjs-wasm', o.tfjsWasm.threads, time(wasm.run, o.budget), tfjsWasmNote(o.tfjsWasm));

@@ -126,8 +126,7 @@ export async function benchConv(
 
   const others = o.onlyTfjsWasm !== true;
   // Plain TypeScript (the "nnzero" figures; one thread, it never uses the pool).
-  if (others) await measureOurs();
-  async function measureOurs(): Promise<void> {
+  if (others) {
     setConvGemm('typescript');
     measure('nnzero', 1);
     // The WebAssembly SIMD tier, on each thread count.
@@ -160,8 +159,7 @@ export async function benchConv(
     }
   };
 
-  if (others) tfjsFilterGflops = await measureTfjsCpu(tfjsFilterGflops);
-  async function measureTfjsCpu(tfjsFilterGflops: number): Promise<number> {
+  if (others) {
     // tfjs-cpu, its backward-to-weights budgeted (see calibrateTfjsFilter).
     const cpu = await tfjsConv('cpu', C, F, S, o.rng);
     await peer('tfjs-cpu', cpu, 1);
@@ -192,7 +190,6 @@ export async function benchConv(
       tfjsFilterGflops = gflops(flops, ms);
     }
     cpu.dispose();
-    return tfjsFilterGflops;
   }
 
   // tfjs-wasm: XNNPACK's forward; its backward-to-input is a plain C++ loop; no backward-to-weights.
@@ -268,8 +265,7 @@ export async function benchGemm(n: number, o: KernelBenchOptions): Promise<void>
       ms,
       ...(note === undefined ? {} : { note }),
     });
-  if (o.onlyTfjsWasm !== true) await measureOthers();
-  async function measureOthers(): Promise<void> {
+  if (o.onlyTfjsWasm !== true) {
     emit(
       'nnzero',
       1,

@@ -1,5 +1,5 @@
 // A pool of worker threads for the WebAssembly GEMM (Node only; the compute code in
-// gemm-wasm.ts stays browser-neutral and reaches this only through `setGemmRunner`). The kernel's
+// gemm-wasm.ts stays browser-neutral and reaches this only through `setPoolRunners`). The kernel's
 // memory is a shared WebAssembly.Memory, so helpers read the operands the calling thread staged
 // and write their blocks of C in place: nothing is copied per call. A large product is cut into
 // a few blocks of rows (or of columns, when C is wide) per thread, claimed dynamically; the
@@ -14,10 +14,7 @@ import {
   CHANNEL_PASSES,
   gemmKernel,
   reserveScratch,
-  setChannelRunner,
-  setGemmBatchRunner,
-  setConvRunner,
-  setGemmRunner,
+  setPoolRunners,
   type ChannelPass,
 } from './gemm-wasm.js';
 import type { ConvPass, GemmKernel, Im2colArgs, StagedOperand } from './gemm-wasm.js';
@@ -116,10 +113,7 @@ export function startGemmPool(threads = defaultThreads()): Promise<number> {
   }
   const ready = Promise.all(started).then(() => threads);
   pool = { workers, ctl: new Int32Array(control), job: new Float64Array(job), tag: 0, ready };
-  setGemmRunner(run);
-  setConvRunner(runConv);
-  setChannelRunner(runChannels);
-  setGemmBatchRunner(runBatch);
+  setPoolRunners({ gemm: run, batch: runBatch, conv: runConv, channels: runChannels });
   return ready;
 }
 
@@ -128,10 +122,7 @@ export async function stopGemmPool(): Promise<void> {
   if (!pool) return;
   const { workers, ctl } = pool;
   pool = undefined;
-  setGemmRunner(undefined);
-  setConvRunner(undefined);
-  setChannelRunner(undefined);
-  setGemmBatchRunner(undefined);
+  setPoolRunners(undefined);
   Atomics.store(ctl, SEQ, STOP);
   Atomics.notify(ctl, SEQ);
   await Promise.all(workers.map((w) => w.terminate()));

@@ -327,7 +327,7 @@ export function createGemmKernel(shared = true, fused = relaxedSimdSupported()):
  * use). For tests of the unshared memory; refused while a thread pool runs on the current one.
  */
 export function setGemmKernel(k: GemmKernel | undefined): void {
-  if (runner) throw new Error('setGemmKernel: stop the GEMM thread pool first');
+  if (runners) throw new Error('setGemmKernel: stop the GEMM thread pool first');
   kernel = k;
 }
 
@@ -421,13 +421,6 @@ export type GemmRunner = (
   scratch: number,
 ) => void;
 
-let runner: GemmRunner | undefined;
-
-/** Install (or with undefined, remove) a multi-threaded runner for large calls. */
-export function setGemmRunner(r: GemmRunner | undefined): void {
-  runner = r;
-}
-
 /**
  * Runs `count` independent products staged in kernel memory, product i being product 0 (the
  * kernel arguments before `scratch`) with its A, B and C moved on by i·aStep, i·bStep, i·cStep
@@ -441,13 +434,6 @@ export type GemmBatchRunner = (
   bStep: number,
   cStep: number,
 ) => void;
-
-let batchRunner: GemmBatchRunner | undefined;
-
-/** Install (or with undefined, remove) a multi-threaded runner for batches of products. */
-export function setGemmBatchRunner(r: GemmBatchRunner | undefined): void {
-  batchRunner = r;
-}
 
 /** Which column-matrix pass a ConvRunner runs: im2col (image → cols) or col2im (cols → image). */
 export type ConvPass = 'im2col' | 'col2im';
@@ -465,13 +451,6 @@ export type ConvRunner = (
   colsStep: number,
 ) => void;
 
-let convRunner: ConvRunner | undefined;
-
-/** Install (or with undefined, remove) a multi-threaded runner for large im2col / col2im passes. */
-export function setConvRunner(r: ConvRunner | undefined): void {
-  convRunner = r;
-}
-
 /**
  * The kernel's im2col (or col2im) on `images` contiguous images already in kernel memory: image
  * n at args[0] + n·imageStep, its columns at args[14] + n·colsStep (bytes). Split over the thread
@@ -485,8 +464,8 @@ export function convPassStaged(
   colsStep: number,
 ): void {
   const k = gemmKernel();
-  if (convRunner) {
-    convRunner(k, pass, images, args, imageStep, colsStep);
+  if (runners) {
+    runners.conv(k, pass, images, args, imageStep, colsStep);
     return;
   }
   const run = k.exports[pass];
@@ -526,11 +505,22 @@ export type ChannelRunner = (
   work: number,
 ) => void;
 
-let channelRunner: ChannelRunner | undefined;
+/**
+ * The thread pool's versions of the kernel calls, installed and removed together by the
+ * Node-only pool (gemm-pool.ts), so that this module stays browser-neutral.
+ */
+export interface PoolRunners {
+  gemm: GemmRunner;
+  batch: GemmBatchRunner;
+  conv: ConvRunner;
+  channels: ChannelRunner;
+}
 
-/** Install (or with undefined, remove) a multi-threaded runner for large channel passes. */
-export function setChannelRunner(r: ChannelRunner | undefined): void {
-  channelRunner = r;
+let runners: PoolRunners | undefined;
+
+/** Install (or with undefined, remove) the thread pool's runners. */
+export function setPoolRunners(r: PoolRunners | undefined): void {
+  runners = r;
 }
 
 /**
@@ -545,8 +535,8 @@ export function channelPassStaged(
   work: number,
 ): void {
   const k = gemmKernel();
-  if (channelRunner) {
-    channelRunner(k, pass, args, steps, work);
+  if (runners) {
+    runners.channels(k, pass, args, steps, work);
     return;
   }
   (k.exports[pass] as (...a: number[]) => void)(...args);
@@ -611,11 +601,11 @@ export function gemmWasmStaged(
   cCs: number,
 ): void {
   const k = gemmKernel();
-  if (runner) {
+  if (runners) {
     const a = { ptr: aPtr, rs: aRs, cs: aCs, lo: -1, len: 0, at: aPtr };
     const b = { ptr: bPtr, rs: bRs, cs: bCs, lo: -1, len: 0, at: bPtr };
     const c = { ptr: cPtr, rs: cRs, cs: cCs, lo: -1, len: 0, at: cPtr };
-    runner(k, M, N, K, alpha, a, b, beta, c, k.heap);
+    runners.gemm(k, M, N, K, alpha, a, b, beta, c, k.heap);
     return;
   }
   k.exports.gemm(M, N, K, alpha, aPtr, aRs, aCs, bPtr, bRs, bCs, beta, cPtr, cRs, cCs, k.heap);
@@ -636,8 +626,8 @@ export function gemmWasmStagedBatch(
 ): void {
   const k = gemmKernel();
   const [M, N, K] = product;
-  if (batchRunner && count >= 2 && M * N * K * count >= BATCH_PARALLEL_MIN) {
-    batchRunner(k, count, product, aStep, bStep, cStep);
+  if (runners && count >= 2 && M * N * K * count >= BATCH_PARALLEL_MIN) {
+    runners.batch(k, count, product, aStep, bStep, cStep);
     return;
   }
   const args = [...product];
@@ -716,8 +706,8 @@ export function gemmWasmStrided(
   stageIn(sa, a, aOff, M, K, aRowStride, aColStride, heap, true);
   stageIn(sb, b, bOff, K, N, bRowStride, bColStride, heap, true);
   stageIn(sc, c, cOff, M, N, cRowStride, cColStride, heap, beta !== 0);
-  if (runner) {
-    runner(k, M, N, K, alpha, sa, sb, beta, sc, scratch);
+  if (runners) {
+    runners.gemm(k, M, N, K, alpha, sa, sb, beta, sc, scratch);
   } else {
     k.exports.gemm(
       M,

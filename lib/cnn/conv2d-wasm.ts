@@ -111,8 +111,9 @@ export function conv2dBackwardInputWasm(
 }
 
 /**
- * conv2dBackwardWeights for float32 on the WebAssembly kernel; ACCUMULATES into dw and db. The
- * sum Σ_n dy[n]·cols(x[n])ᵀ is formed in kernel memory, then added into dw once.
+ * conv2dBackwardWeights for float32 on the WebAssembly kernel; ACCUMULATES into dw and db. dw is
+ * staged into kernel memory and the GEMM adds Σ_n dy[n]·cols(x[n])ᵀ onto it there (β = 1), so
+ * the only serial passes are one copy in and one copy out.
  * @param dw shape [F, C, kH, kW]; @param db [F] or null; @param dy [N, F, outH, outW]; @param x [N, C, H, W]
  */
 export function conv2dBackwardWeightsWasm(
@@ -127,35 +128,36 @@ export function conv2dBackwardWeightsWasm(
   const K = C * kH * kW;
   const P = outH * outW;
   const image = C * H * W;
-  const { heap, at } = kernelRegions([F * chunk * P, chunk * image, K * chunk * P, F * K]);
+  // db is the forward's bias trick backwards: with a row of ones under cols, column K of
+  // dy·[cols; 1]ᵀ is Σ_p dy[f, p], so [dw db] is one product, split over the threads.
+  const K1 = db === null ? K : K + 1;
+  const { heap, at } = kernelRegions([F * chunk * P, chunk * image, K1 * chunk * P, F * K1]);
   const [dyAt, xAt, colsAt, gAt] = at as [number, number, number, number];
+  const g = gAt >> 2;
+  if (db === null) {
+    stageSlices(heap, g, dw, 0, F);
+  } else {
+    for (let f = 0; f < F; f++) {
+      stageSlices(heap, g + f * K1, dw, f, 1);
+      heap[g + f * K1 + K] = db.data[db.offset + f * db.stride[0]!]!;
+    }
+  }
   for (let n0 = 0; n0 < N; n0 += chunk) {
     const nb = Math.min(chunk, N - n0);
     const L = nb * P;
     stageSlices(heap, xAt >> 2, x, n0, nb);
     convPassStaged('im2col', nb, im2colArgs(xAt, geom, colsAt, L), image * 4, P * 4);
+    if (db !== null) heap.fill(1, (colsAt >> 2) + K * L, (colsAt >> 2) + K1 * L);
     stageMaps(heap, dyAt >> 2, dy, n0, nb, P);
-    // G ← dy·colsᵀ (colsᵀ is cols read with swapped strides); later chunks add on (β = 1).
-    gemmWasmStaged(F, K, L, 1, dyAt, L, 1, colsAt, 1, L, n0 === 0 ? 0 : 1, gAt, K, 1);
-    if (db !== null) {
-      for (let f = 0; f < F; f++) {
-        let s = 0;
-        const start = (dyAt >> 2) + f * L;
-        for (let p = start; p < start + L; p++) s += heap[p]!;
-        db.data[db.offset + f * db.stride[0]!] += s;
-      }
-    }
+    // [dw db] += dy·[cols; 1]ᵀ ([cols; 1]ᵀ is read with swapped strides).
+    gemmWasmStaged(F, K1, L, 1, dyAt, L, 1, colsAt, 1, L, 1, gAt, K1, 1);
   }
-  // dw += G, through dw's own strides.
-  const [s0, s1, s2, s3] = dw.stride as [number, number, number, number];
-  const d = dw.data;
-  let p = gAt >> 2;
-  for (let f = 0; f < F; f++) {
-    for (let c = 0; c < C; c++) {
-      for (let i = 0; i < kH; i++) {
-        let q = dw.offset + f * s0 + c * s1 + i * s2;
-        for (let j = 0; j < kW; j++, q += s3) d[q] += heap[p++]!;
-      }
+  if (db === null) {
+    unstageSlices(dw, 0, F, heap, g);
+  } else {
+    for (let f = 0; f < F; f++) {
+      unstageSlices(dw, f, 1, heap, g + f * K1);
+      db.data[db.offset + f * db.stride[0]!] = heap[g + f * K1 + K]!;
     }
   }
 }

@@ -14,7 +14,7 @@ import {
 } from '../lib/cnn/index.js';
 import { convnetjsConv, tfjsConv, tfjsMatMul, type PeerConv, type TfjsWasmInfo } from './peers.js';
 import { time, type BenchRecord, type TimeBudget } from './records.js';
-import { withThreads } from './threads.js';
+import { timeOnThreads } from './threads.js';
 
 /** A conv layer of the bench: [C, F, S] = input channels, output channels, image size. */
 export type ConvShape = readonly [C: number, F: number, S: number];
@@ -117,34 +117,46 @@ export async function benchConv(
     'conv2d.backwardInput': () => conv2dBackwardInput(dx, dy, w, geom),
     'conv2d.backwardWeights': () => conv2dBackwardWeights(dw, null, dy, x, geom),
   };
-  const measure = (impl: string, threads: number): void => {
+  const others = o.onlyTfjsWasm !== true;
+  if (others) {
+    // Plain TypeScript (the "nnzero" figures; one thread, it never uses the pool).
+    setConvGemm('typescript');
     for (const kernel of CONV_KERNELS) {
       const ms = time(ours[kernel], o.budget);
-      o.emit({ kernel, shape: name, impl, threads, gflops: gflops(flops, ms), ms });
+      o.emit({ kernel, shape: name, impl: 'nnzero', threads: 1, gflops: gflops(flops, ms), ms });
     }
-  };
-
-  const others = o.onlyTfjsWasm !== true;
-  // Plain TypeScript (the "nnzero" figures; one thread, it never uses the pool).
-  if (others) {
-    setConvGemm('typescript');
-    measure('nnzero', 1);
-    // The WebAssembly SIMD tier, on each thread count.
+    // The WebAssembly SIMD tier on each thread count, one thread interleaved with the pool.
     setConvGemm('wasm');
+    const byThreads = await timeOnThreads(
+      o.threads,
+      CONV_KERNELS.map((kernel) => ours[kernel]),
+      o.budget,
+    );
     for (const t of o.threads) {
-      if (!(await withThreads(t, () => measure('nnzero-wasm', t)))) {
-        for (const kernel of CONV_KERNELS) {
-          o.emit({
-            kernel,
-            shape: name,
-            impl: 'nnzero-wasm',
-            threads: t,
-            gflops: null,
-            ms: null,
-            skipped: `the GEMM pool could not start ${t} threads (no shared WebAssembly memory)`,
-          });
-        }
-      }
+      const times = byThreads.get(t);
+      CONV_KERNELS.forEach((kernel, i) => {
+        const ms = times?.[i];
+        o.emit(
+          ms === undefined
+            ? {
+                kernel,
+                shape: name,
+                impl: 'nnzero-wasm',
+                threads: t,
+                gflops: null,
+                ms: null,
+                skipped: `the GEMM pool could not start ${t} threads (no shared WebAssembly memory)`,
+              }
+            : {
+                kernel,
+                shape: name,
+                impl: 'nnzero-wasm',
+                threads: t,
+                gflops: gflops(flops, ms),
+                ms,
+              },
+        );
+      });
     }
   }
 
@@ -271,15 +283,16 @@ export async function benchGemm(n: number, o: KernelBenchOptions): Promise<void>
       1,
       time(() => gemmStrided(n, n, n, 1, a, 0, n, 1, bm, 0, n, 1, 0, c, 0, n, 1), o.budget),
     );
+    const byThreads = await timeOnThreads(
+      o.threads,
+      [() => gemmWasmStrided(n, n, n, 1, a, 0, n, 1, bm, 0, n, 1, 0, c, 0, n, 1)],
+      o.budget,
+    );
     for (const t of o.threads) {
-      const ran = await withThreads(t, () =>
-        emit(
-          'nnzero-wasm',
-          t,
-          time(() => gemmWasmStrided(n, n, n, 1, a, 0, n, 1, bm, 0, n, 1, 0, c, 0, n, 1), o.budget),
-        ),
-      );
-      if (!ran) {
+      const ms = byThreads.get(t)?.[0];
+      if (ms !== undefined) {
+        emit('nnzero-wasm', t, ms);
+      } else {
         o.emit({
           kernel: 'gemm',
           shape,

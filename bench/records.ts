@@ -109,6 +109,32 @@ export function time(run: () => void, budget: TimeBudget): number {
   return median(times);
 }
 
+/**
+ * Median milliseconds of each of `runs`, timed in alternating rounds (each run once per round, the
+ * order reversed every other round) after one warm-up call each, so that a ratio between them is
+ * taken on the same machine conditions even when a shared machine speeds up or slows down
+ * between seconds. The budget is per run.
+ */
+export function timeInterleaved(runs: readonly (() => void)[], budget: TimeBudget): number[] {
+  for (const run of runs) run();
+  const times: number[][] = runs.map(() => []);
+  const start = performance.now();
+  for (
+    let round = 0;
+    round < budget.minRuns ||
+    (performance.now() - start < budget.budgetMs * runs.length && round < budget.maxRuns);
+    round++
+  ) {
+    const order = runs.map((_, i) => (round % 2 === 0 ? i : runs.length - 1 - i));
+    for (const i of order) {
+      const t0 = performance.now();
+      runs[i]!();
+      times[i]!.push(performance.now() - t0);
+    }
+  }
+  return times.map(median);
+}
+
 const isObject = (x: unknown): x is Record<string, unknown> =>
   typeof x === 'object' && x !== null && !Array.isArray(x);
 const isCount = (x: unknown): boolean => typeof x === 'number' && Number.isFinite(x) && x >= 0;

@@ -2,7 +2,8 @@
 // is started for that part and stopped after it, so one process measures 1 and 2 threads side by
 // side. Only nnzero's WebAssembly GEMM (and the conv kernels on it) use the pool; the plain
 // TypeScript tier and the peers always run on one thread.
-import { startGemmPool, stopGemmPool } from '../lib/core/gemm-pool.js';
+import { startGemmPool, stopGemmPool, withoutPool } from '../lib/core/gemm-pool.js';
+import { time, timeInterleaved, type TimeBudget } from './records.js';
 
 /**
  * Run `body` with nnzero's GEMM on `threads` threads (no pool for 1). Returns false, without
@@ -24,4 +25,38 @@ export async function withThreads(
   } finally {
     await stopGemmPool();
   }
+}
+
+/**
+ * Median milliseconds of each of `runs` on one thread and on each pool size in `threads`. While a
+ * pool runs, its runs alternate with one-thread runs of the same kernel (the pool set aside, see
+ * withoutPool), so a ×t/×1 ratio compares the same seconds of a shared machine; the one-thread
+ * figures come from the first pool's rounds. A thread count the pool could not start is absent.
+ */
+export async function timeOnThreads(
+  threads: readonly number[],
+  runs: readonly (() => void)[],
+  budget: TimeBudget,
+): Promise<Map<number, number[]>> {
+  const result = new Map<number, number[]>();
+  for (const t of threads.filter((t) => t > 1)) {
+    await withThreads(t, () => {
+      const pairs = runs.map((run) => timeInterleaved([() => withoutPool(run), run], budget));
+      if (!result.has(1))
+        result.set(
+          1,
+          pairs.map(([one]) => one!),
+        );
+      result.set(
+        t,
+        pairs.map(([, many]) => many!),
+      );
+    });
+  }
+  if (!result.has(1))
+    result.set(
+      1,
+      runs.map((run) => time(run, budget)),
+    );
+  return result;
 }

@@ -113,8 +113,23 @@ export function startGemmPool(threads = defaultThreads()): Promise<number> {
   }
   const ready = Promise.all(started).then(() => threads);
   pool = { workers, ctl: new Int32Array(control), job: new Float64Array(job), tag: 0, ready };
-  setPoolRunners({ gemm: run, batch: runBatch, conv: runConv, channels: runChannels });
+  setPoolRunners(RUNNERS);
   return ready;
+}
+
+/**
+ * Run `body` with the pool set aside: every kernel call inside runs on the calling thread, as
+ * with no pool, while the helpers sleep. Lets a benchmark time one thread against the pool in
+ * alternating runs of one process, so both see the same machine.
+ */
+export function withoutPool<T>(body: () => T): T {
+  if (!pool) return body();
+  setPoolRunners(undefined);
+  try {
+    return body();
+  } finally {
+    if (pool) setPoolRunners(RUNNERS);
+  }
 }
 
 /** Stop the helper threads; gemmWasm runs on the calling thread again. */
@@ -277,6 +292,8 @@ function runChannels(
   job[JOB.channelsPerBlock] = size;
   share(k, pool, Math.ceil(channels / size));
 }
+
+const RUNNERS = { gemm: run, batch: runBatch, conv: runConv, channels: runChannels };
 
 // Post the job now in pool.job as `blocks` blocks, run blocks on this thread too, and wait with
 // Atomics until every block is finished. A block that throws here is remembered, not rethrown at

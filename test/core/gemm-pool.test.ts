@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { startGemmPool, stopGemmPool } from '../../lib/core/gemm-pool.js';
+import { startGemmPool, stopGemmPool, withoutPool } from '../../lib/core/gemm-pool.js';
 import { convUnitArgs, convUnits, JOB, KIND, runBlock } from '../../lib/core/gemm-pool-protocol.js';
 import {
   convPassStaged,
@@ -112,6 +112,30 @@ describe('gemm pool', () => {
     }
     expect(ownTrapSeen).to.equal(true, 'the calling thread never claimed a block in 50 jobs');
     expect(check('float32', 257, 129, 130, { seed: 3 })).to.be.below(1e-5);
+  });
+
+  it('withoutPool runs every call on the calling thread, then hands the pool back', () => {
+    const ex = gemmKernel().exports;
+    const { im2col } = ex;
+    // A job whose blocks trap wherever the real im2col runs: on the helpers, with the pool.
+    const { args, imageStep, colsStep } = stagedIm2col(2, 64);
+    const outside = [...args] as Im2colArgs;
+    outside[14] = gemmKernel().memory.buffer.byteLength + (1 << 24);
+    let calls = 0;
+    ex.im2col = () => void calls++;
+    try {
+      // Set aside, the pool gets nothing: one call per image, all on this thread (no-ops here).
+      withoutPool(() => convPassStaged('im2col', 2, outside, imageStep, colsStep));
+      expect(calls).to.equal(2);
+      // Handed back, the helpers take blocks again (and trap on them).
+      ex.im2col = () => pause(50);
+      expect(() => convPassStaged('im2col', 2, outside, imageStep, colsStep)).to.throw(
+        /helper thread failed/,
+      );
+    } finally {
+      ex.im2col = im2col;
+    }
+    expect(check('float32', 257, 129, 130, { seed: 5 })).to.be.below(1e-5);
   });
 });
 

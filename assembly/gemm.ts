@@ -53,6 +53,33 @@ export function gemm(
   cCs: i32,
   scratch: usize,
 ): void {
+  gemmPacked(M, N, K, alpha, aPtr, aRs, aCs, 0, bPtr, bRs, bCs, 0, beta, cPtr, cRs, cCs, scratch);
+}
+
+/**
+ * gemm, with A or B (or both) already packed whole by packAPanels / packBPanels at byte aPacked /
+ * bPacked (0: pack it here, from aPtr / bPtr). Threads that share a product pack the shared
+ * operand once this way, instead of once per block each (the bits do not change).
+ */
+export function gemmPacked(
+  M: i32,
+  N: i32,
+  K: i32,
+  alpha: f32,
+  aPtr: usize,
+  aRs: i32,
+  aCs: i32,
+  aPacked: usize,
+  bPtr: usize,
+  bRs: i32,
+  bCs: i32,
+  bPacked: usize,
+  beta: f32,
+  cPtr: usize,
+  cRs: i32,
+  cCs: i32,
+  scratch: usize,
+): void {
   if (M <= 0 || N <= 0) return;
   if (K <= 0 || alpha === 0) {
     scale(M, N, beta, cPtr, cRs, cCs);
@@ -61,27 +88,41 @@ export function gemm(
   const aPack = scratch;
   const bPack = aPack + ((MC * KC) << 2);
   const tile = bPack + ((KC * NC) << 2);
+  const mPad = roundUp(M, MR);
   // Loop 5 (jc): column panels of B and C.
   for (let jc = 0; jc < N; jc += NC) {
     const nc = min(NC, N - jc);
+    const ncPad = roundUp(nc, NR);
     // Loop 4 (pc): rank-KC updates; only the first applies the caller's beta.
     for (let pc = 0; pc < K; pc += KC) {
       const kc = min(KC, K - pc);
       const betaBlock: f32 = pc === 0 ? beta : 1;
-      packB(kc, nc, bPtr + (((pc * bRs + jc * bCs) << 2) as usize), bRs, bCs, bPack);
+      // Panel (jc, pc) of a whole packed B (see packBPanels), or packed here.
+      let bPanel = bPack;
+      if (bPacked !== 0) {
+        bPanel = bPacked + (((jc * K + pc * ncPad) << 2) as usize);
+      } else {
+        packB(kc, nc, bPtr + (((pc * bRs + jc * bCs) << 2) as usize), bRs, bCs, bPack);
+      }
       // Loop 3 (ic): row blocks of A and C.
       for (let ic = 0; ic < M; ic += MC) {
         const mc = min(MC, M - ic);
-        packA(mc, kc, aPtr + (((ic * aRs + pc * aCs) << 2) as usize), aRs, aCs, aPack);
+        // Block (pc, ic) of a whole packed A (see packAPanels), or packed here.
+        let aBlock = aPack;
+        if (aPacked !== 0) {
+          aBlock = aPacked + (((pc * mPad + ic * kc) << 2) as usize);
+        } else {
+          packA(mc, kc, aPtr + (((ic * aRs + pc * aCs) << 2) as usize), aRs, aCs, aPack);
+        }
         const cBlock = cPtr + (((ic * cRs + jc * cCs) << 2) as usize);
         // Loop 2 (jr) over NR-column slivers of B, loop 1 (ir) over MR-row slivers of A.
         for (let jr = 0; jr < nc; jr += NR) {
           const nr = min(NR, nc - jr);
-          const bSliver = bPack + ((jr * kc) << 2);
+          const bSliver = bPanel + ((jr * kc) << 2);
           for (let ir = 0; ir < mc; ir += MR) {
             const mr = min(MR, mc - ir);
             const cTile = cBlock + (((ir * cRs + jr * cCs) << 2) as usize);
-            const aSliver = aPack + ((ir * kc) << 2);
+            const aSliver = aBlock + ((ir * kc) << 2);
             if (mr === MR && nr === NR && cCs === 1) {
               kernel(kc, aSliver, bSliver, alpha, betaBlock, cTile, cRs << 2, 0);
             } else {
@@ -95,6 +136,48 @@ export function gemm(
       }
     }
   }
+}
+
+/**
+ * Pack all of A (M×K) at byte `out` in the order gemmPacked reads it: for each KC-deep slice
+ * pc, its MC-row blocks one after another, block (pc, ic) at float pc·roundUp(M, MR) + ic·kc.
+ * Takes roundUp(M, MR)·K floats.
+ */
+export function packAPanels(M: i32, K: i32, aPtr: usize, aRs: i32, aCs: i32, out: usize): void {
+  const mPad = roundUp(M, MR);
+  for (let pc = 0; pc < K; pc += KC) {
+    const kc = min(KC, K - pc);
+    for (let ic = 0; ic < M; ic += MC) {
+      const at = out + (((pc * mPad + ic * kc) << 2) as usize);
+      packA(min(MC, M - ic), kc, aPtr + (((ic * aRs + pc * aCs) << 2) as usize), aRs, aCs, at);
+    }
+  }
+}
+
+/**
+ * Pack all of B (K×N) at byte `out` in the order gemmPacked reads it: for each NC-wide panel jc,
+ * its KC-deep slices one after another, panel (jc, pc) at float jc·K + pc·roundUp(nc, NR).
+ * Takes K·roundUp(N, NR) floats.
+ */
+export function packBPanels(K: i32, N: i32, bPtr: usize, bRs: i32, bCs: i32, out: usize): void {
+  for (let jc = 0; jc < N; jc += NC) {
+    const nc = min(NC, N - jc);
+    const ncPad = roundUp(nc, NR);
+    for (let pc = 0; pc < K; pc += KC) {
+      const at = out + (((jc * K + pc * ncPad) << 2) as usize);
+      packB(min(KC, K - pc), nc, bPtr + (((pc * bRs + jc * bCs) << 2) as usize), bRs, bCs, at);
+    }
+  }
+}
+
+/** Floats packAPanels (`ofB` = 0; rows M, cols K) or packBPanels (`ofB` = 1; rows K, cols N) write. */
+export function packedFloats(ofB: i32, rows: i32, cols: i32): i32 {
+  return ofB ? rows * roundUp(cols, NR) : roundUp(rows, MR) * cols;
+}
+
+// n rounded up to a multiple of m.
+function roundUp(n: i32, m: i32): i32 {
+  return ((n + m - 1) / m) * m;
 }
 
 // The micro-kernel: kc rank-1 updates of a 4×8 tile held in 8 f32x4 accumulators. Each step

@@ -50,7 +50,8 @@ export const JOB = {
   aStep: 39, // GEMM batch: bytes from one product's A to the next
   bStep: 40, // GEMM batch: … B …
   cStep: 41, // GEMM batch: … C …
-  length: 42,
+  packed: 42, // GEMM: byte address of the shared operand packed whole (B for rows, A for columns)
+  length: 43,
 } as const;
 
 /** Arguments a channel pass may have (the slots JOB.steps … hold one step for each). */
@@ -141,7 +142,34 @@ export function runBlock(
 ): void {
   const kind = job[JOB.kind];
   if (kind === KIND.gemm) {
-    kernel.gemm(...blockArgs(job, index, region));
+    // The operand all blocks share was packed whole once (see gemm-pool.ts): B for blocks of
+    // rows, A for blocks of columns; this block packs only its own slice of the other.
+    const [M, N, K, alpha, a, aRs, aCs, b, bRs, bCs, beta, c, cRs, cCs, scratch] = blockArgs(
+      job,
+      index,
+      region,
+    );
+    const packed = job[JOB.packed]!;
+    const [aPacked, bPacked] = job[JOB.split] === 1 ? [0, packed] : [packed, 0];
+    kernel.gemmPacked(
+      M,
+      N,
+      K,
+      alpha,
+      a,
+      aRs,
+      aCs,
+      aPacked,
+      b,
+      bRs,
+      bCs,
+      bPacked,
+      beta,
+      c,
+      cRs,
+      cCs,
+      scratch,
+    );
     return;
   }
   if (kind === KIND.gemmBatch) {

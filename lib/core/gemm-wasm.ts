@@ -70,6 +70,18 @@ export interface GemmKernelExports {
   heapBase(): number;
   scratchBytes(): number;
   gemm(...args: KernelArgs): void;
+  /**
+   * gemm with A and/or B already packed whole (byte address, 0: pack from the operand), the
+   * pointer after each operand's strides: M, N, K, alpha, a, aRs, aCs, aPacked, b, bRs, bCs,
+   * bPacked, beta, c, cRs, cCs, scratch.
+   */
+  gemmPacked(...args: number[]): void;
+  /** Pack all of A (M×K) at `out` for gemmPacked; takes packedFloats(0, M, K) floats. */
+  packAPanels(M: number, K: number, a: number, aRs: number, aCs: number, out: number): void;
+  /** Pack all of B (K×N) at `out` for gemmPacked; takes packedFloats(1, K, N) floats. */
+  packBPanels(K: number, N: number, b: number, bRs: number, bCs: number, out: number): void;
+  /** Floats of a whole packed A (ofB = 0; rows M, cols K) or B (ofB = 1; rows K, cols N). */
+  packedFloats(ofB: number, rows: number, cols: number): number;
   im2col(...args: Im2colArgs): void;
   col2im(...args: Im2colArgs): void;
   maxPool2x2Forward(
@@ -167,6 +179,10 @@ const KERNEL_FUNCTIONS = [
   'heapBase',
   'scratchBytes',
   'gemm',
+  'gemmPacked',
+  'packAPanels',
+  'packBPanels',
+  'packedFloats',
   'im2col',
   'col2im',
   'maxPool2x2Forward',
@@ -267,6 +283,10 @@ export function kernelExports(instance: WebAssembly.Instance): GemmKernelExports
     heapBase: f('heapBase'),
     scratchBytes: f('scratchBytes'),
     gemm: f('gemm'),
+    gemmPacked: f('gemmPacked'),
+    packAPanels: f('packAPanels'),
+    packBPanels: f('packBPanels'),
+    packedFloats: f('packedFloats'),
     im2col: f('im2col'),
     col2im: f('col2im'),
     maxPool2x2Forward: f('maxPool2x2Forward'),
@@ -576,7 +596,21 @@ export function kernelRegions(floats: readonly number[]): KernelRegions {
     at.push(top);
     top = align64(top + n * 4);
   }
+  layoutTop = top;
   return { heap: kernelView(k, top), at };
+}
+
+// The end of the latest operand layout (kernelRegions, gemmWasmStrided): memory past it is free.
+let layoutTop = 0;
+
+/**
+ * A byte address of `bytes` free bytes past the operands of the latest layout (growing the
+ * memory if needed), for the pool's whole packed operand; valid until the next layout.
+ */
+export function freeRegion(k: GemmKernel, bytes: number): number {
+  const at = align64(Math.max(layoutTop, operandBase(k)));
+  kernelView(k, at + bytes);
+  return at;
 }
 
 /**
@@ -702,6 +736,7 @@ export function gemmWasmStrided(
     s.at = top;
     top = align64(top + s.len * 4);
   }
+  layoutTop = top;
   const heap = kernelView(k, top);
   stageIn(sa, a, aOff, M, K, aRowStride, aColStride, heap, true);
   stageIn(sb, b, bOff, K, N, bRowStride, bColStride, heap, true);

@@ -9,7 +9,8 @@ import {
   type Im2colArgs,
 } from '../../lib/core/gemm-wasm.js';
 import { Rng } from '../../lib/core/rng.js';
-import { compareToNaive } from './gemm-fixtures.js';
+import { compareToNaive, mulberry32, random } from './gemm-fixtures.js';
+import ndarray from 'ndarray';
 
 const check = compareToNaive(gemmWasm);
 
@@ -62,6 +63,35 @@ describe('gemm pool', () => {
     // The first conv layer's backward-to-weights shape: 64 × 27 with a long inner dimension.
     expect(check('float32', 64, 27, 20000, { transB: true, seed: 2 })).to.be.below(1e-5);
     expect(check('float32', 37, 27, 9000, { seed: 6 })).to.be.below(1e-5);
+  });
+
+  it('gives the bits of one thread, the shared operand packed once (rows, columns, edges, views)', () => {
+    // [M, N, K, transA, transB, beta]: tall (blocks of rows share packed B) and wide (blocks of
+    // columns share packed A), sizes off every tile and cache block (MR 4, NR 8, KC 512), and
+    // K past one KC slice so the packed panels' offsets are exercised.
+    const cases: [number, number, number, boolean, boolean, number][] = [
+      [301, 150, 70, false, false, 0],
+      [257, 129, 1030, true, false, 1],
+      [50, 333, 190, false, true, 0],
+      [131, 1101, 530, true, true, 0.5],
+      [64, 28, 5000, false, true, 1],
+    ];
+    for (const [M, N, K, transA, transB, beta] of cases) {
+      const rand = mulberry32(M + N + K);
+      const a = transA
+        ? random('float32', [K, M], rand).transpose(1, 0)
+        : random('float32', [M, K], rand);
+      const b = transB
+        ? random('float32', [N, K], rand).transpose(1, 0)
+        : random('float32', [K, N], rand);
+      const c0 = random('float32', [M, N], rand);
+      const pooled = ndarray(c0.data.slice(), [M, N]);
+      const alone = ndarray(c0.data.slice(), [M, N]);
+      gemmWasm(pooled, a, b, 0.75, beta);
+      withoutPool(() => gemmWasm(alone, a, b, 0.75, beta));
+      const differ = pooled.data.findIndex((v, i) => !Object.is(v, alone.data[i]));
+      expect(differ).to.equal(-1, `${M}×${N}×${K}: first differing element`);
+    }
   });
 
   it('keeps working after many calls in a row', () => {

@@ -32,6 +32,7 @@ import {
   NEXT,
   runBlock,
   SEQ,
+  spinUntil,
   STOP,
 } from './gemm-pool-protocol.js';
 
@@ -327,6 +328,7 @@ function share(k: GemmKernel, p: Pool, blocks: number): void {
     }
     Atomics.add(ctl, FINISHED, 1);
   }
+  spinUntil(() => Atomics.load(ctl, FINISHED) >= blocks);
   for (let done = Atomics.load(ctl, FINISHED); done < blocks; done = Atomics.load(ctl, FINISHED)) {
     Atomics.wait(ctl, FINISHED, done);
   }

@@ -1,11 +1,19 @@
 // One helper thread of the GEMM pool (gemm-pool.ts). It instantiates the SIMD kernel on the
-// pool's shared memory and sleeps on the control block; when a job is posted it claims blocks
-// (of C, of input channels for im2col / col2im, of channels for the Winograd transforms) until
-// none are left. Operands were staged in that memory by the calling thread, so nothing is
+// pool's shared memory and sleeps on the control block (after polling it briefly, see SPIN_MS);
+// when a job is posted it claims blocks (of C, of input channels for im2col / col2im, of
+// channels for the Winograd transforms) until none are left. Operands were staged in that memory by the calling thread, so nothing is
 // copied per call.
 import { parentPort, workerData } from 'node:worker_threads';
 import { kernelExports } from './gemm-wasm.js';
-import { claimBlock, FAILED, FINISHED, runBlock, SEQ, STOP } from './gemm-pool-protocol.js';
+import {
+  claimBlock,
+  FAILED,
+  FINISHED,
+  runBlock,
+  SEQ,
+  spinUntil,
+  STOP,
+} from './gemm-pool-protocol.js';
 
 interface Setup {
   module: WebAssembly.Module;
@@ -23,6 +31,7 @@ const slots = new Float64Array(job);
 parentPort?.postMessage('ready');
 let tag = Atomics.load(ctl, SEQ);
 for (;;) {
+  spinUntil(() => Atomics.load(ctl, SEQ) !== tag);
   Atomics.wait(ctl, SEQ, tag);
   tag = Atomics.load(ctl, SEQ);
   if (tag === STOP) break;

@@ -41,6 +41,7 @@ import {
   Trainer,
   conv2dForward,
   convGeometry,
+  randomShift,
 } from '../lib/cnn/index.js';
 import { isMain, optionsFromArgv, printResult, type ChapterOptions } from './chapter.js';
 
@@ -64,6 +65,8 @@ export interface Chapter4Result {
 /** Options of chapter 4: the common ones plus the number of epochs (default 6; 1 when quick). */
 export interface Chapter4Options extends ChapterOptions {
   epochs?: number;
+  /** Largest random shift of a training digit in pixels, each epoch (default 2; 0: none). */
+  shift?: number;
 }
 
 /** The chapter's LeNet-style network: two conv/ReLU/max-pool stages, then two FC layers. */
@@ -160,17 +163,24 @@ export async function main(options: Chapter4Options = {}): Promise<Chapter4Resul
    * 4. The network and its training. Adam (chapter 3) with mini-batches of 64; the step size
    * is lowered for the last epochs. The loop inside Trainer is chapter 3's, unchanged: forward,
    * softmax cross-entropy, zeroGrad, backward, step. The initial loss should be near ln 10 ≈ 2.30;
-   * the test accuracy is about 98% after one epoch and passes 99% once the step size drops
-   * (measured with these defaults: 98.11, 98.68, 98.65, 99.18, 99.16, 99.24% on the official test
-   * set, about two minutes per epoch on one core).
+   * the test accuracy is about 98% after one epoch and passes 99% once the step size drops.
+   *
+   * Each epoch trains on the digits moved at random by up to 2 pixels each way (randomShift,
+   * data augmentation): the network must recognise a digit wherever it sits, which it would
+   * otherwise learn only as far as the 60,000 centred examples show. Without it this network
+   * levelled off at 99.15–99.24% on the official test set (two seeds, 6 to 8 epochs, and a change
+   * in float rounding moved it within that range); with it, 99.24–99.34% from epoch 6 on.
+   * Measured with these defaults (seed 1337): 97.98, 98.72, 98.98, 99.13, 99.02, 99.30%.
    */
   const net = lenet(rng);
   const optimizer = new Adam(net.params(), { lr: 1e-3 });
   const schedule = [1e-3, 1e-3, 1e-3, 3e-4, 3e-4, 1e-4];
+  const shift = options.shift ?? 2;
   const trainer = new Trainer(net, optimizer, {
     batchSize: 64,
     rng,
     lrSchedule: (e) => schedule[Math.min(e, schedule.length - 1)]!,
+    ...(shift > 0 ? { augment: randomShift(shift) } : {}),
   });
   for (let e = 0; e < epochs; e++) {
     const r = trainer.epoch(train, test);

@@ -46,6 +46,7 @@ export { Conv2d, type Conv2dOptions, type Conv2dWeights } from './conv-layer.js'
 export { MaxPool2d, AvgPool2d, GlobalAvgPool2d, type PoolLayerOptions } from './pool-layers.js';
 export { Flatten } from './flatten.js';
 export { Sequential, type TapForwardOptions, type TapBackwardOptions } from './sequential.js';
+export { randomShift, type Augmentation } from './augment.js';
 export {
   Trainer,
   type TrainerOptions,

@@ -1,8 +1,10 @@
 // The training loop of chapter 3, packaged once it has been seen: epochs of shuffled mini-batches
 // (mlp's trainEpoch: forward, softmax cross-entropy, zeroGrad, backward, step), an evaluation on
-// held-out data after each epoch, wall-clock time per epoch, and an optional step-size schedule.
-import { type Progress, type Rng, type Tensor } from '../core/index.js';
+// held-out data after each epoch, wall-clock time per epoch, an optional step-size schedule and
+// optional data augmentation (the training images altered afresh each epoch, see augment.ts).
+import { dtypeOf, zeros, type Progress, type Rng, type Tensor } from '../core/index.js';
 import { evaluate, trainEpoch, type Optimizer, type Sequential } from '../mlp/index.js';
+import { type Augmentation } from './augment.js';
 
 /** An optimizer whose step size the trainer may change between epochs (SGD and Adam are). */
 export type ScheduledOptimizer = Optimizer & { lr: number };
@@ -20,6 +22,8 @@ export interface TrainerOptions {
   rng: Rng;
   /** Step size for epoch e (0-based); default: leave the optimizer's alone. */
   lrSchedule?: (epoch: number) => number;
+  /** Alters the training images afresh each epoch (e.g. randomShift(2)); default: none. */
+  augment?: Augmentation;
   /** Batch size of evaluation (default 1000). */
   evalBatchSize?: number;
   /** Makes a progress reporter for one epoch of `steps` mini-batches. */
@@ -45,6 +49,8 @@ export class Trainer {
   /** One report per finished epoch. */
   readonly history: EpochReport[] = [];
   #step = 0;
+  // The epoch's altered training images, allocated once and rewritten every epoch.
+  #augmented: Tensor | undefined;
 
   /** @param net the network (its params are the optimizer's); @param optimizer SGD or Adam */
   constructor(net: Sequential, optimizer: ScheduledOptimizer, options: TrainerOptions) {
@@ -55,12 +61,20 @@ export class Trainer {
 
   /** Run one epoch on `train`, then evaluate on `test`; returns (and records) the report. */
   epoch(train: LabelledSet, test: LabelledSet): EpochReport {
-    const { batchSize, rng, lrSchedule, evalBatchSize = 1000, progress } = this.options;
+    const { batchSize, rng, lrSchedule, evalBatchSize = 1000, progress, augment } = this.options;
     const e = this.history.length;
     if (lrSchedule !== undefined) this.optimizer.lr = lrSchedule(e);
     const bar = progress?.(e, Math.floor(train.images.shape[0]! / batchSize));
     const t0 = performance.now();
-    const { loss, step } = trainEpoch(this.net, this.optimizer, train.images, train.labels, {
+    let images = train.images;
+    if (augment !== undefined) {
+      if (this.#augmented?.shape.join() !== images.shape.join()) {
+        this.#augmented = zeros(images.shape, dtypeOf(images));
+      }
+      augment(this.#augmented!, images, rng);
+      images = this.#augmented!;
+    }
+    const { loss, step } = trainEpoch(this.net, this.optimizer, images, train.labels, {
       batchSize,
       rng,
       step: this.#step,

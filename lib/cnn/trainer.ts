@@ -68,11 +68,12 @@ export class Trainer {
     const t0 = performance.now();
     let images = train.images;
     if (augment !== undefined) {
-      if (this.#augmented?.shape.join() !== images.shape.join()) {
-        this.#augmented = zeros(images.shape, dtypeOf(images));
+      let out = this.#augmented;
+      if (out?.shape.join() !== images.shape.join() || dtypeOf(out) !== dtypeOf(images)) {
+        out = this.#augmented = zeros(images.shape, dtypeOf(images));
       }
-      augment(this.#augmented!, images, rng);
-      images = this.#augmented!;
+      augment(out, images, rng);
+      images = out;
     }
     const { loss, step } = trainEpoch(this.net, this.optimizer, images, train.labels, {
       batchSize,

@@ -18,6 +18,23 @@ function storeFilterRow(at: usize, plane: usize, t0: f32, t1: f32, t2: f32): voi
   store<f32>(at + 3 * plane, t2);
 }
 
+// storeFilterRow for four filters of consecutive input channels, one per lane.
+function storeFilterRows(at: usize, plane: usize, t0: v128, t1: v128, t2: v128): void {
+  const half = f32x4.splat(0.5);
+  v128.store(at, t0);
+  v128.store(at + plane, f32x4.mul(half, f32x4.add(f32x4.add(t0, t1), t2)));
+  v128.store(at + 2 * plane, f32x4.mul(half, f32x4.add(f32x4.sub(t0, t1), t2)));
+  v128.store(at + 3 * plane, t2);
+}
+
+// The floats at p, p + step, p + 2·step, p + 3·step (bytes) as one f32x4.
+function gather4(p: usize, step: usize): v128 {
+  let v = f32x4.splat(load<f32>(p));
+  v = f32x4.replace_lane(v, 1, load<f32>(p + step));
+  v = f32x4.replace_lane(v, 2, load<f32>(p + 2 * step));
+  return f32x4.replace_lane(v, 3, load<f32>(p + 3 * step));
+}
+
 /**
  * U[ξ][o][i] ← (G · g · Gᵀ)[ξ] for O × I filters g; tap (a, b) of filter (o, i) is the float at
  * w + 4·(o·so + i·si + a·sa + b·sb) (strides in floats, may be negative: a rotated view). U is 16
@@ -41,8 +58,43 @@ export function winogradFilters(
   const a2 = (sa << 3) as usize;
   const b1 = (sb << 2) as usize;
   const b2 = (sb << 3) as usize;
+  const half = f32x4.splat(0.5);
+  const step = (si << 2) as usize;
   for (let o = 0; o < O; o++) {
-    for (let i = 0; i < I; i++) {
+    let i = 0;
+    // Four input channels at once, one filter per f32x4 lane: the adds below, lane by lane (so
+    // the same bits), with one vector store per plane instead of four scalar ones; the scalar
+    // loop took 3.1–3.9 ms for 512 × 512 filters, its 16 scattered stores per filter the cost.
+    for (; i + 4 <= I; i += 4) {
+      const g = w + (((o * so + i * si) << 2) as usize);
+      const g00 = gather4(g, step);
+      const g01 = gather4(g + b1, step);
+      const g02 = gather4(g + b2, step);
+      const g10 = gather4(g + a1, step);
+      const g11 = gather4(g + a1 + b1, step);
+      const g12 = gather4(g + a1 + b2, step);
+      const g20 = gather4(g + a2, step);
+      const g21 = gather4(g + a2 + b1, step);
+      const g22 = gather4(g + a2 + b2, step);
+      const at = u + (((o * I + i) << 2) as usize);
+      storeFilterRows(at, planeBytes, g00, g01, g02);
+      storeFilterRows(
+        at + 4 * row,
+        planeBytes,
+        f32x4.mul(half, f32x4.add(f32x4.add(g00, g10), g20)),
+        f32x4.mul(half, f32x4.add(f32x4.add(g01, g11), g21)),
+        f32x4.mul(half, f32x4.add(f32x4.add(g02, g12), g22)),
+      );
+      storeFilterRows(
+        at + 8 * row,
+        planeBytes,
+        f32x4.mul(half, f32x4.add(f32x4.sub(g00, g10), g20)),
+        f32x4.mul(half, f32x4.add(f32x4.sub(g01, g11), g21)),
+        f32x4.mul(half, f32x4.add(f32x4.sub(g02, g12), g22)),
+      );
+      storeFilterRows(at + 12 * row, planeBytes, g20, g21, g22);
+    }
+    for (; i < I; i++) {
       const g = w + (((o * so + i * si) << 2) as usize);
       const g00 = load<f32>(g);
       const g01 = load<f32>(g + b1);

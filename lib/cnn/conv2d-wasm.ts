@@ -9,11 +9,12 @@ import {
   convPassStaged,
   gemmWasmStaged,
   kernelRegions,
+  poolRunning,
   type Im2colArgs,
   type Tensor,
 } from '../core/index.js';
 import { type ConvGeometry } from './geometry.js';
-import { stageMaps, stageSlices, unstageMaps, unstageSlices } from './staging.js';
+import { stageMaps, stageSlices, unstageMapColumns, unstageSlices } from './staging.js';
 
 // The kernel's im2col / col2im arguments: image at byte `image`, columns from byte `cols`.
 function im2colArgs(image: number, g: ConvGeometry, cols: number, ld: number): Im2colArgs {
@@ -36,6 +37,17 @@ function im2colArgs(image: number, g: ConvGeometry, cols: number, ld: number): I
     cols,
     ld,
   ];
+}
+
+// Where to cut a product of `rows` × L (L columns of images) into column pieces so that the
+// serial copy of one piece (in or out of kernel memory) overlaps the pool's work on another: on
+// the first VGG layer (64 × 224², 12.8 MB) the copy left outside the products drops to a quarter,
+// and two threads ran its forward 7–8% and backward-to-input 6% faster (alternating runs). Each piece packs the other
+// operand (rows × K) again, so only wide products are cut, and only while a pool runs.
+// Returns the cuts 0 = c₀ < c₁ < … = L; piece s is columns c_s … c_{s+1} − 1.
+function columnPieces(L: number, rows: number): number[] {
+  const pieces = poolRunning() ? Math.max(1, Math.min(4, Math.floor(L / (16 * rows)))) : 1;
+  return Array.from({ length: pieces + 1 }, (_, s) => Math.round((s * L) / pieces));
 }
 
 /**
@@ -75,8 +87,19 @@ export function conv2dForwardWasm(
     stageSlices(heap, xAt >> 2, x, n0, nb);
     convPassStaged('im2col', nb, im2colArgs(xAt, geom, colsAt, L), image * 4, P * 4);
     if (b !== null) heap.fill(1, (colsAt >> 2) + K * L, (colsAt >> 2) + K1 * L);
-    gemmWasmStaged(F, L, K1, 1, wAt, K1, 1, colsAt, L, 1, 0, yAt, L, 1);
-    unstageMaps(out, n0, nb, P, heap, yAt >> 2);
+    // Copying y out is serial (helpers cannot write the caller's arrays), so on the pool the
+    // product goes in column pieces, and while the helpers compute piece s this thread copies out
+    // piece s − 1 (see columnPieces).
+    const cuts = columnPieces(L, F);
+    const copyOut = (s: number) => () =>
+      unstageMapColumns(out, n0, nb, P, heap, yAt >> 2, cuts[s]!, cuts[s + 1]!);
+    for (let s = 0; s + 1 < cuts.length; s++) {
+      const [c0, c1] = [cuts[s]!, cuts[s + 1]!];
+      const meanwhile = s > 0 ? copyOut(s - 1) : undefined;
+      const [cols, y] = [colsAt + 4 * c0, yAt + 4 * c0];
+      gemmWasmStaged(F, c1 - c0, K1, 1, wAt, K1, 1, cols, L, 1, 0, y, L, 1, meanwhile);
+    }
+    copyOut(cuts.length - 2)();
   }
 }
 
@@ -102,9 +125,18 @@ export function conv2dBackwardInputWasm(
   for (let n0 = 0; n0 < N; n0 += chunk) {
     const nb = Math.min(chunk, N - n0);
     const L = nb * P;
-    stageMaps(heap, dyAt >> 2, dy, n0, nb, P);
-    // Wᵀ is the staged row-major W [F, K] read with swapped strides.
-    gemmWasmStaged(K, L, F, 1, wAt, 1, K, dyAt, L, 1, 0, colsAt, L, 1);
+    // Copying dy in is serial too: piece s + 1 of it goes in while the pool computes piece s.
+    const cuts = columnPieces(L, K);
+    const copyIn = (s: number) => () =>
+      stageMaps(heap, dyAt >> 2, dy, n0, nb, P, cuts[s]!, cuts[s + 1]!);
+    copyIn(0)();
+    for (let s = 0; s + 1 < cuts.length; s++) {
+      const [c0, c1] = [cuts[s]!, cuts[s + 1]!];
+      const meanwhile = s + 2 < cuts.length ? copyIn(s + 1) : undefined;
+      const [dyPiece, dcols] = [dyAt + 4 * c0, colsAt + 4 * c0];
+      // Wᵀ is the staged row-major W [F, K] read with swapped strides.
+      gemmWasmStaged(K, c1 - c0, F, 1, wAt, 1, K, dyPiece, L, 1, 0, dcols, L, 1, meanwhile);
+    }
     convPassStaged('col2im', nb, im2colArgs(dxAt, geom, colsAt, L), image * 4, P * 4);
     unstageSlices(dx, n0, nb, heap, dxAt >> 2);
   }
@@ -146,9 +178,10 @@ export function conv2dBackwardWeightsWasm(
     const nb = Math.min(chunk, N - n0);
     const L = nb * P;
     stageSlices(heap, xAt >> 2, x, n0, nb);
-    convPassStaged('im2col', nb, im2colArgs(xAt, geom, colsAt, L), image * 4, P * 4);
+    // dy is copied in (serial) while the pool builds cols: 5% off the first VGG layer's time.
+    const stageDy = (): void => stageMaps(heap, dyAt >> 2, dy, n0, nb, P);
+    convPassStaged('im2col', nb, im2colArgs(xAt, geom, colsAt, L), image * 4, P * 4, stageDy);
     if (db !== null) heap.fill(1, (colsAt >> 2) + K * L, (colsAt >> 2) + K1 * L);
-    stageMaps(heap, dyAt >> 2, dy, n0, nb, P);
     // [dw db] += dy·[cols; 1]ᵀ ([cols; 1]ᵀ is read with swapped strides).
     gemmWasmStaged(F, K1, L, 1, dyAt, L, 1, colsAt, 1, L, 1, gAt, K1, 1);
   }

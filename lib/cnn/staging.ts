@@ -87,6 +87,8 @@ function denseMaps(t: Tensor): boolean {
 /**
  * Images n0 … n0 + nb − 1 of t [N, F, outH, outW] into heap from `base` as a row-major
  * [F, nb·P] matrix: row f holds t[n0, f, :], t[n0 + 1, f, :], … (the column order of cols).
+ * With c0, c1 only columns c0 … c1 − 1 are copied (column l is pixel l mod P of image
+ * n0 + ⌊l / P⌋), so that a copy can go in parts beside other work.
  */
 export function stageMaps(
   heap: Float32Array,
@@ -95,64 +97,67 @@ export function stageMaps(
   n0: number,
   nb: number,
   P: number,
+  c0 = 0,
+  c1 = nb * P,
 ): void {
-  const F = t.shape[1]!;
-  if (nb === 1 && denseSlices(t)) {
+  if (nb === 1 && c0 === 0 && c1 === P && denseSlices(t)) {
     stageSlices(heap, base, t, n0, 1);
     return;
   }
-  const [, , B, D] = t.shape as [number, number, number, number];
-  const [s0, s1, s2, s3] = t.stride as [number, number, number, number];
-  const src = t.data;
-  const dense = denseMaps(t);
-  const L = nb * P;
-  for (let f = 0; f < F; f++) {
-    for (let i = 0; i < nb; i++) {
-      let p = base + f * L + i * P;
-      const start = t.offset + (n0 + i) * s0 + f * s1;
-      if (dense) {
-        heap.set(src.subarray(start, start + P), p);
-        continue;
-      }
-      for (let b = 0; b < B; b++) {
-        let q = start + b * s2;
-        for (let d = 0; d < D; d++, q += s3) heap[p++] = src[q]!;
-      }
-    }
-  }
+  copyMapColumns(true, t, n0, nb, P, heap, base, c0, c1);
 }
 
-/** The inverse of stageMaps: the row-major [F, nb·P] matrix at heap `base` into images n0 … of t. */
-export function unstageMaps(
+/** The inverse of stageMaps: columns c0 … c1 − 1 of the [F, nb·P] matrix at heap `base` into t. */
+export function unstageMapColumns(
   t: Tensor,
   n0: number,
   nb: number,
   P: number,
   heap: Float32Array,
   base: number,
+  c0: number,
+  c1: number,
+): void {
+  copyMapColumns(false, t, n0, nb, P, heap, base, c0, c1);
+}
+
+// Columns c0 … c1 − 1 of the row-major [F, nb·P] matrix at heap `base` to or from images n0 … of
+// t [N, F, outH, outW], by runs of columns that stay within one image.
+function copyMapColumns(
+  toHeap: boolean,
+  t: Tensor,
+  n0: number,
+  nb: number,
+  P: number,
+  heap: Float32Array,
+  base: number,
+  c0: number,
+  c1: number,
 ): void {
   const F = t.shape[1]!;
-  if (nb === 1 && denseSlices(t)) {
-    unstageSlices(t, n0, 1, heap, base);
-    return;
-  }
-  const [, , B, D] = t.shape as [number, number, number, number];
+  const D = t.shape[3]!;
   const [s0, s1, s2, s3] = t.stride as [number, number, number, number];
-  const dst = t.data;
+  const data = t.data;
   const dense = denseMaps(t);
   const L = nb * P;
   for (let f = 0; f < F; f++) {
-    for (let i = 0; i < nb; i++) {
-      let p = base + f * L + i * P;
+    for (let l = c0; l < c1;) {
+      const i = Math.floor(l / P);
+      const p0 = l - i * P;
+      const p1 = Math.min(P, p0 + (c1 - l));
       const start = t.offset + (n0 + i) * s0 + f * s1;
+      const h = base + f * L + l - p0; // heap index of pixel 0 of this run's image row
       if (dense) {
-        dst.set(heap.subarray(p, p + P), start);
-        continue;
+        if (toHeap) heap.set(data.subarray(start + p0, start + p1), h + p0);
+        else data.set(heap.subarray(h + p0, h + p1), start + p0);
+      } else {
+        for (let p = p0; p < p1; p++) {
+          const q = start + Math.floor(p / D) * s2 + (p % D) * s3;
+          if (toHeap) heap[h + p] = data[q]!;
+          else data[q] = heap[h + p]!;
+        }
       }
-      for (let b = 0; b < B; b++) {
-        let q = start + b * s2;
-        for (let d = 0; d < D; d++, q += s3) dst[q] = heap[p++]!;
-      }
+      l += p1 - p0;
     }
   }
 }

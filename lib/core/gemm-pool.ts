@@ -157,8 +157,10 @@ function run(
   beta: number,
   c: StagedOperand,
   scratch: number,
+  meanwhile?: () => void,
 ): void {
   if (!pool || M * N * K < PARALLEL_MIN) {
+    meanwhile?.();
     k.exports.gemm(
       M,
       N,
@@ -209,7 +211,7 @@ function run(
   job[JOB.scratch] = scratch;
   job[JOB.scratchBytes] = k.scratchBytes;
   job[JOB.kind] = KIND.gemm;
-  share(k, pool, blocks);
+  share(k, pool, blocks, meanwhile);
 }
 
 // The runner convPassStaged calls: one im2col / col2im pass over `images` staged images, cut
@@ -221,6 +223,7 @@ function runConv(
   args: Im2colArgs,
   imageStep: number,
   colsStep: number,
+  meanwhile?: () => void,
 ): void {
   const [, C, , , kH, kW, outH, outW] = args;
   const channels = images * C;
@@ -232,6 +235,7 @@ function runConv(
     (rows ? channels * kH : channels) < 2 ||
     channels * kH * kW * outH * outW < CONV_PARALLEL_MIN
   ) {
+    meanwhile?.();
     const at = [...args] as Im2colArgs;
     for (let n = 0; n < images; n++) {
       at[0] = args[0] + n * imageStep;
@@ -251,7 +255,7 @@ function runConv(
   const threads = pool.workers.length + 1;
   const size = Math.ceil(units / (threads * BLOCKS_PER_THREAD));
   job[JOB.unitSize] = size;
-  share(k, pool, Math.ceil(units / size));
+  share(k, pool, Math.ceil(units / size), meanwhile);
 }
 
 // The runner gemmWasmStagedBatch calls: one block per product, each on its thread's scratch.
@@ -306,10 +310,12 @@ function runChannels(
 
 const RUNNERS = { gemm: run, batch: runBatch, conv: runConv, channels: runChannels };
 
-// Post the job now in pool.job as `blocks` blocks, run blocks on this thread too, and wait with
-// Atomics until every block is finished. A block that throws here is remembered, not rethrown at
-// once: helpers may still be inside this job, and the next job must not start under them.
-function share(k: GemmKernel, p: Pool, blocks: number): void {
+// Post the job now in pool.job as `blocks` blocks, run `meanwhile` (the caller's own serial work,
+// if any) while the helpers start on them, then run blocks on this thread too, and wait with
+// Atomics until every block is finished. An error here (a block's or meanwhile's) is remembered,
+// not rethrown at once: helpers may still be inside this job, and the next job must not start
+// under them.
+function share(k: GemmKernel, p: Pool, blocks: number, meanwhile?: () => void): void {
   const { ctl, job } = p;
   // Tags run 1..32767 so that (tag << 16) | index fits an int32 with room for 65535 blocks.
   const tag = (p.tag = (p.tag % 32767) + 1);
@@ -320,6 +326,13 @@ function share(k: GemmKernel, p: Pool, blocks: number): void {
   Atomics.store(ctl, SEQ, tag);
   Atomics.notify(ctl, SEQ);
   let own: unknown;
+  if (meanwhile !== undefined) {
+    try {
+      meanwhile();
+    } catch (e) {
+      own = e;
+    }
+  }
   for (let index = claimBlock(ctl, tag); index >= 0; index = claimBlock(ctl, tag)) {
     try {
       runBlock(k.exports, job, index, 0);

@@ -39,6 +39,24 @@ export type KernelArgs = [
   scratch: number,
 ];
 
+/** A product's kernel arguments without the scratch region (KernelArgs minus its last). */
+type ProductArgs = [
+  M: number,
+  N: number,
+  K: number,
+  alpha: number,
+  aPtr: number,
+  aRs: number,
+  aCs: number,
+  bPtr: number,
+  bRs: number,
+  bCs: number,
+  beta: number,
+  cPtr: number,
+  cRs: number,
+  cCs: number,
+];
+
 /**
  * Arguments of the kernel's `im2col` and `col2im` (assembly/conv.ts): the image's byte address and
  * its [C, H, W], the conv geometry, then the column matrix's byte address and row length.
@@ -439,6 +457,7 @@ export type GemmRunner = (
   beta: number,
   c: StagedOperand,
   scratch: number,
+  meanwhile?: () => void,
 ) => void;
 
 /**
@@ -469,12 +488,14 @@ export type ConvRunner = (
   args: Im2colArgs,
   imageStep: number,
   colsStep: number,
+  meanwhile?: () => void,
 ) => void;
 
 /**
  * The kernel's im2col (or col2im) on `images` contiguous images already in kernel memory: image
  * n at args[0] + n·imageStep, its columns at args[14] + n·colsStep (bytes). Split over the thread
  * pool by input channels when one is installed; the result is the same to the bit either way.
+ * `meanwhile` runs on the calling thread while the pool works (see gemmWasmStaged).
  */
 export function convPassStaged(
   pass: ConvPass,
@@ -482,12 +503,14 @@ export function convPassStaged(
   args: Im2colArgs,
   imageStep: number,
   colsStep: number,
+  meanwhile?: () => void,
 ): void {
   const k = gemmKernel();
   if (runners) {
-    runners.conv(k, pass, images, args, imageStep, colsStep);
+    runners.conv(k, pass, images, args, imageStep, colsStep, meanwhile);
     return;
   }
+  meanwhile?.();
   const run = k.exports[pass];
   const at = [...args] as Im2colArgs;
   for (let n = 0; n < images; n++) {
@@ -541,6 +564,11 @@ let runners: PoolRunners | undefined;
 /** Install (or with undefined, remove) the thread pool's runners. */
 export function setPoolRunners(r: PoolRunners | undefined): void {
   runners = r;
+}
+
+/** Whether a thread pool's runners are installed (large kernel calls are split over threads). */
+export function poolRunning(): boolean {
+  return runners !== undefined;
 }
 
 /**
@@ -617,6 +645,9 @@ export function freeRegion(k: GemmKernel, bytes: number): number {
  * C ← alpha·A·B + beta·C on operands already in kernel memory (byte addresses from
  * `kernelRegions`, strides in elements; A M×K, B K×N, C M×N), on the thread pool when one is
  * installed. Nothing is copied; float32 only, so the caller checks `wasmSimdSupported` first.
+ * `meanwhile`, if given, runs on the calling thread while the pool's helpers work on the product
+ * (before the product when there is no pool): serial work that touches none of the product's
+ * memory, such as copying an earlier result out of kernel memory, which helpers cannot do.
  */
 export function gemmWasmStaged(
   M: number,
@@ -633,15 +664,17 @@ export function gemmWasmStaged(
   cPtr: number,
   cRs: number,
   cCs: number,
+  meanwhile?: () => void,
 ): void {
   const k = gemmKernel();
   if (runners) {
     const a = { ptr: aPtr, rs: aRs, cs: aCs, lo: -1, len: 0, at: aPtr };
     const b = { ptr: bPtr, rs: bRs, cs: bCs, lo: -1, len: 0, at: bPtr };
     const c = { ptr: cPtr, rs: cRs, cs: cCs, lo: -1, len: 0, at: cPtr };
-    runners.gemm(k, M, N, K, alpha, a, b, beta, c, k.heap);
+    runners.gemm(k, M, N, K, alpha, a, b, beta, c, k.heap, meanwhile);
     return;
   }
+  meanwhile?.();
   k.exports.gemm(M, N, K, alpha, aPtr, aRs, aCs, bPtr, bRs, bCs, beta, cPtr, cRs, cCs, k.heap);
 }
 
@@ -656,7 +689,7 @@ export function gemmWasmStagedBatch(
   aStep: number,
   bStep: number,
   cStep: number,
-  ...product: Parameters<typeof gemmWasmStaged>
+  ...product: ProductArgs
 ): void {
   const k = gemmKernel();
   const [M, N, K] = product;
@@ -669,7 +702,7 @@ export function gemmWasmStagedBatch(
     args[4] = product[4] + i * aStep;
     args[7] = product[7] + i * bStep;
     args[11] = product[11] + i * cStep;
-    k.exports.gemm(...(args as Parameters<typeof gemmWasmStaged>), k.heap);
+    k.exports.gemm(...(args as ProductArgs), k.heap);
   }
 }
 

@@ -49,6 +49,7 @@ export {
   type ChannelPass,
   gemmWasmStaged,
   gemmWasmStagedBatch,
+  poolRunning,
   gemmWasmStrided,
   kernelRegions,
   relaxedSimdSupported,

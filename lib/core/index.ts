@@ -47,6 +47,7 @@ export {
   type ChannelPass,
   gemmWasmStaged,
   gemmWasmStagedBatch,
+  poolRunning,
   gemmWasmStrided,
   kernelRegions,
   relaxedSimdSupported,

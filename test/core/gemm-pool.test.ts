@@ -5,6 +5,7 @@ import {
   convPassStaged,
   gemmKernel,
   gemmWasm,
+  gemmWasmStaged,
   kernelRegions,
   type Im2colArgs,
 } from '../../lib/core/gemm-wasm.js';
@@ -92,6 +93,32 @@ describe('gemm pool', () => {
       const differ = pooled.data.findIndex((v, i) => !Object.is(v, alone.data[i]));
       expect(differ).to.equal(-1, `${M}×${N}×${K}: first differing element`);
     }
+  });
+
+  it('runs `meanwhile` once on the calling thread with a job, and rethrows its error after it', () => {
+    const [M, N, K] = [96, 700, 150];
+    const { heap, at } = kernelRegions([M * K, K * N, M * N, M * N]);
+    const [a, b, c, ref] = at as [number, number, number, number];
+    const rng = new Rng(12);
+    for (let i = 0; i < M * K + K * N; i++) heap[(a >> 2) + i] = rng.normal();
+    const product = (cPtr: number, meanwhile?: () => void): void =>
+      gemmWasmStaged(M, N, K, 1, a, K, 1, b, N, 1, 0, cPtr, N, 1, meanwhile);
+    withoutPool(() => product(ref));
+    const same = (): boolean =>
+      heap.subarray(c >> 2, (c >> 2) + M * N).every((v, i) => Object.is(v, heap[(ref >> 2) + i]));
+    let calls = 0;
+    product(c, () => void calls++);
+    expect(calls).to.equal(1);
+    expect(same()).to.equal(true);
+    heap.fill(0, c >> 2, (c >> 2) + M * N);
+    expect(() =>
+      product(c, () => {
+        throw new Error('meanwhile failed');
+      }),
+    ).to.throw('meanwhile failed');
+    // The product still completed (the error waited for it), and the pool goes on working.
+    expect(same()).to.equal(true);
+    expect(check('float32', 257, 129, 130, { seed: 6 })).to.be.below(1e-5);
   });
 
   it('keeps working after many calls in a row', () => {

@@ -20,8 +20,8 @@ import {
   gemmWasmSharedBase64,
 } from './wasm/gemm-wasm.js';
 
-/** Arguments of the kernel's `gemm`: sizes, alpha, then pointer and strides of A, B, beta, C. */
-export type KernelArgs = [
+/** A product's kernel arguments: sizes, alpha, then pointer and strides of A, B, beta, C. */
+export type ProductArgs = [
   M: number,
   N: number,
   K: number,
@@ -36,26 +36,10 @@ export type KernelArgs = [
   cPtr: number,
   cRs: number,
   cCs: number,
-  scratch: number,
 ];
 
-/** A product's kernel arguments without the scratch region (KernelArgs minus its last). */
-type ProductArgs = [
-  M: number,
-  N: number,
-  K: number,
-  alpha: number,
-  aPtr: number,
-  aRs: number,
-  aCs: number,
-  bPtr: number,
-  bRs: number,
-  bCs: number,
-  beta: number,
-  cPtr: number,
-  cRs: number,
-  cCs: number,
-];
+/** Arguments of the kernel's `gemm`: a product's, then the byte address of its scratch region. */
+export type KernelArgs = [...ProductArgs, scratch: number];
 
 /**
  * Arguments of the kernel's `im2col` and `col2im` (assembly/conv.ts): the image's byte address and

@@ -40,10 +40,11 @@ function im2colArgs(image: number, g: ConvGeometry, cols: number, ld: number): I
 }
 
 // Where to cut a product of `rows` × L (L columns of images) into column pieces so that the
-// serial copy of one piece (in or out of kernel memory) overlaps the pool's work on another: on
-// the first VGG layer (64 × 224², 12.8 MB) the copy left outside the products drops to a quarter,
-// and two threads ran its forward 7–8% and backward-to-input 6% faster (alternating runs). Each piece packs the other
-// operand (rows × K) again, so only wide products are cut, and only while a pool runs.
+// serial copy of one piece (in or out of kernel memory) overlaps the pool's work on another. On
+// the first VGG layer (64 × 224², 12.8 MB) the copy left outside the products drops to a
+// quarter, and two threads ran its forward 7–8% and backward-to-input 6% faster (alternating
+// runs). Each piece is one more hand-off to the pool and packs the other operand (rows × K)
+// again, so only wide products are cut, and only while a pool runs.
 // Returns the cuts 0 = c₀ < c₁ < … = L; piece s is columns c_s … c_{s+1} − 1.
 function columnPieces(L: number, rows: number): number[] {
   const pieces = poolRunning() ? Math.max(1, Math.min(4, Math.floor(L / (16 * rows)))) : 1;

@@ -42,21 +42,16 @@ export async function timeOnThreads(
   for (const t of threads.filter((t) => t > 1)) {
     await withThreads(t, () => {
       const pairs = runs.map((run) => timeInterleaved([() => withoutPool(run), run], budget));
-      if (!result.has(1))
-        result.set(
-          1,
-          pairs.map(([one]) => one!),
-        );
-      result.set(
-        t,
-        pairs.map(([, many]) => many!),
-      );
+      const alone = pairs.map(([one]) => one!);
+      const pooled = pairs.map(([, many]) => many!);
+      if (!result.has(1)) result.set(1, alone);
+      result.set(t, pooled);
     });
   }
-  if (!result.has(1))
-    result.set(
-      1,
-      runs.map((run) => time(run, budget)),
-    );
+  // No pool could start (or only 1 was asked for): one thread on its own.
+  if (!result.has(1)) {
+    const alone = runs.map((run) => time(run, budget));
+    result.set(1, alone);
+  }
   return result;
 }

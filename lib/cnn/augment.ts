@@ -35,13 +35,12 @@ export function randomShift(maxShift: number): Augmentation {
       for (let c = 0; c < C; c++) {
         for (let i = 0; i < H; i++) {
           const src = i - dy; // the row this output row comes from
+          const inside = src >= 0 && src < H;
+          const row = images.offset + n * s0 + c * s1 + src * s2;
           let q = out.offset + n * t0 + c * t1 + i * t2;
           for (let j = 0; j < W; j++, q += t3) {
-            const from = j - dx;
-            y[q] =
-              src >= 0 && src < H && from >= 0 && from < W
-                ? x[images.offset + n * s0 + c * s1 + src * s2 + from * s3]!
-                : 0;
+            const from = j - dx; // and the column
+            y[q] = inside && from >= 0 && from < W ? x[row + from * s3]! : 0;
           }
         }
       }

@@ -7,6 +7,8 @@
 // end of a row (and the partial tiles of an odd output) go one at a time. Every transform matrix
 // has entries 0, ±1 (and ½ in G), so each is a handful of adds, written out below.
 
+import { gemmPacked } from './gemm';
+
 // ---- filter transform U = G g Gᵀ, G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1] ----
 
 // Row r of (G g) Gᵀ from row r (t0, t1, t2) of G g: (t0, ½(t0 + t1 + t2), ½(t0 − t1 + t2), t2),
@@ -408,5 +410,76 @@ export function winogradOutputs(
         );
       }
     }
+  }
+}
+
+// ---- all three steps per band of tiles, while V and M are still in cache ----
+
+// Floats between planes of a band's V or M: one cache line more than they hold (see planeOf in
+// lib/cnn/conv2d-winograd-wasm.ts: planes a power of two apart share cache sets).
+function bandPlane(floats: i32): i32 {
+  return floats + 16;
+}
+
+/**
+ * Bands band0 … band0 + bands − 1 of one zero-padded image p [C, Hp, Wp], band b being tile rows
+ * b·rowsPerBand … (capped at tilesH), each taken through all three steps before the next: V ←
+ * its input transforms (winogradInputs), M[ξ] ← U[ξ]·V[ξ] for the 16 ξ (gemmPacked, with U[ξ]
+ * packed whole by packAPanels at byte u + ξ·uStep, F × C), y ← the output transforms of M plus
+ * bias (winogradOutputs; y is [F, outH, outW]). V and M are one band's worth at byte vm, reused
+ * band after band, so they stay in this core's L2 instead of travelling to memory and back
+ * between three separate passes; `scratch` is the GEMM's (scratchBytes()).
+ */
+export function winogradBands(
+  p: usize,
+  C: i32,
+  Hp: i32,
+  Wp: i32,
+  tilesH: i32,
+  tilesW: i32,
+  rowsPerBand: i32,
+  u: usize,
+  uStep: i32,
+  F: i32,
+  y: usize,
+  outH: i32,
+  outW: i32,
+  bias: usize,
+  band0: i32,
+  bands: i32,
+  vm: usize,
+  scratch: usize,
+): void {
+  for (let band = band0; band < band0 + bands; band++) {
+    const th0 = band * rowsPerBand;
+    const th1 = min(tilesH, th0 + rowsPerBand);
+    const T = (th1 - th0) * tilesW;
+    const planeV = bandPlane(C * T);
+    const planeM = bandPlane(F * T);
+    const v = vm;
+    const m = vm + (((16 * planeV) << 2) as usize);
+    winogradInputs(p, C, Hp, Wp, th0, th1, tilesW, v, T, planeV);
+    for (let xi = 0; xi < 16; xi++) {
+      gemmPacked(
+        F,
+        T,
+        C,
+        1,
+        0,
+        0,
+        0,
+        u + ((xi * uStep) as usize),
+        v + (((xi * planeV) << 2) as usize),
+        T,
+        1,
+        0,
+        0,
+        m + (((xi * planeM) << 2) as usize),
+        T,
+        1,
+        scratch,
+      );
+    }
+    winogradOutputs(m, F, th0, th1, tilesW, T, planeM, y, outH, outW, bias);
   }
 }

@@ -3,23 +3,28 @@
 // there (U, 16 planes F × C), the input is staged there zero-padded so every 4×4 patch is a plain
 // read, transformed (V, 16 planes C × tiles), multiplied by the 16 GEMMs M[ξ] = U[ξ]·V[ξ] (on the
 // thread pool when it runs) and transformed back into the output, of which only the output
-// leaves kernel memory. A large image is cut into bands of tile rows so that V and M stay small
-// enough to live in cache between the transforms and the products. Backward-to-input is the same
+// leaves kernel memory. A large image goes band by band of tile rows through all three steps,
+// so that V and M stay in cache between the transforms and the products (winogradBands);
+// smaller images, or batches of them, take the three steps as separate passes over all their
+// tiles. Backward-to-input is the same
 // forward with the transposed, rotated filters (transposedGeometry); it reads the staged w
 // through strides, so nothing is copied to rotate it.
 import {
   channelPassStaged,
+  gemmKernel,
   gemmWasmStagedBatch,
   kernelRegions,
+  threadRegions,
+  winogradBandsStaged,
   type Tensor,
 } from '../core/index.js';
 import { type ConvGeometry } from './geometry.js';
 import { stageSlices, unstageSlices } from './staging.js';
 import { transposedGeometry, winogradTiles } from './winograd.js';
 
-// Floats of V and M together per pass (64 MiB; im2col's column matrix of the same layer is
-// larger): a band of tile rows (or a batch of small images) is sized to stay below it. Narrower
-// bands measured no faster on one thread, and on two they starve the pool: with 4M floats the
+// Floats of V and M together per pass of the unfused steps (64 MiB; im2col's column matrix of
+// the same layer is larger): the tile rows (or the batch of small images) of one pass are sized
+// to stay below it. Narrower passes measured no faster on one thread, and on two they starve the pool: with 4M floats the
 // 16 products of 64 → 64 channels at 256 px are 64 × 2048 × 64 each, too small to split well,
 // and Winograd ran 0.99× as fast on two threads as on one; with 16M floats, 1.4×.
 const PASS_FLOATS = 1 << 24;
@@ -29,6 +34,37 @@ const PASS_FLOATS = 1 << 24;
 // which touch all 16 at once, thrashed: the filter transform of 512 × 512 took 42 ms, 3.5 ms once
 // shifted apart, and the input and output transforms of 64 × 64 at 256 px 29 ms, then 13 ms.
 const planeOf = (floats: number): number => floats + 16;
+
+const align64 = (bytes: number): number => Math.ceil(bytes / 64) * 64;
+
+// A large image goes through all three steps band by band (winogradBands): a band of tile rows
+// is input-transformed, multiplied and output-transformed by one thread while its V and M
+// (16·(C + F)·T floats for T tiles) are still in that core's L2, and the threads take whole
+// bands. Measured against the separate passes (alternating runs, same process):
+// - a band holds at least BAND_MIN_TILES tiles: its 16 products are F × T × C, and at T = 28
+//   (128 → 128 at 56 px, one tile row) a quarter of their register tiles were edge tiles; two
+//   threads ran 0.8× as fast as the passes. At T = 56 (two rows) they ran alike;
+// - V and M of a band stay within BAND_MAX_FLOATS (1 MiB, this core's L2): at 2 MiB (256 → 256
+//   at 64 px) two threads ran 0.8× as fast as the passes;
+// - an image needs MIN_BANDS bands to keep two threads busy. Smaller images, and batches of
+//   them, take the passes, which split whole products between threads.
+// 64 → 64 at 112 px then ran forward 1.1–1.2× and backward-input 1.2–1.35× as fast on one thread,
+// 1.05× and 1.05–1.2× on two; 128 → 128 at 56 px about alike (0.9–1.3×, noisy). The bands also
+// keep 1 MiB of V and M per thread where the passes lay out up to 64 MiB.
+const BAND_MIN_TILES = 48;
+const MIN_BANDS = 8;
+const BAND_MAX_FLOATS = 1 << 18;
+
+// Tile rows per band, or 0 for an image that takes the separate passes: one with too few bands
+// to share, unless its V and M would not fit one pass.
+function bandRows(geom: ConvGeometry): number {
+  const { C, F } = geom;
+  const { tilesH, tilesW } = winogradTiles(geom);
+  const rows = Math.ceil(BAND_MIN_TILES / tilesW);
+  const bands = Math.ceil(tilesH / rows);
+  const fits = 16 * (C + F) * rows * tilesW <= BAND_MAX_FLOATS;
+  return (bands >= MIN_BANDS && fits) || 16 * (C + F) * tilesH * tilesW > PASS_FLOATS ? rows : 0;
+}
 
 // One Winograd conv of x by the geometry `geom` (3×3, stride 1), out ← conv(x, w′) + b, where w′
 // is w [F, C, 3, 3] itself, or when `transposed`, w [C, F, 3, 3] read as w′[f, c] = rot180(w[c, f]).
@@ -44,27 +80,37 @@ function winogradPass(
   const { tilesH, tilesW } = winogradTiles(geom);
   const Hp = 2 * tilesH + 2;
   const Wp = 2 * tilesW + 2;
-  // A band of tile rows of one image, or whole images side by side when they are small.
-  const perRow = 16 * (C + F) * tilesW;
-  const bandRows = Math.max(1, Math.min(tilesH, Math.floor(PASS_FLOATS / perRow)));
-  const chunk =
-    bandRows < tilesH ? 1 : Math.max(1, Math.min(N, Math.floor(PASS_FLOATS / (perRow * tilesH))));
-  const maxT = chunk * bandRows * tilesW;
   const input = C * H * W;
   const padded = C * Hp * Wp;
   const image = F * outH * outW;
+  const tiles = tilesH * tilesW;
+  const rows = bandRows(geom);
+  // Bands take one image at a time; the separate passes as many small images side by side as
+  // fit PASS_FLOATS of V and M.
+  const chunk =
+    rows > 0 ? 1 : Math.max(1, Math.min(N, Math.floor(PASS_FLOATS / (16 * (C + F) * tiles))));
   const planeU = planeOf(F * C);
+  const k = gemmKernel();
+  // Bands: U's 16 planes packed whole for gemmPacked, uStep bytes apart, and each thread's V and
+  // M for one band, vmBytes apart. Passes: V and M for all tiles of the chunk.
+  const uStep = align64(4 * k.exports.packedFloats(0, F, C));
+  const bandT = rows * tilesW;
+  const vmBytes = align64(4 * 16 * (planeOf(C * bandT) + planeOf(F * bandT)));
+  const T = chunk * tiles;
+  const [planeV, planeM] = [planeOf(C * T), planeOf(F * T)];
   const { heap, at } = kernelRegions([
     F * C * 9,
     16 * planeU,
     F,
     chunk * input,
     chunk * padded,
-    16 * planeOf(C * maxT),
-    16 * planeOf(F * maxT),
+    rows > 0 ? (16 * uStep) / 4 : 16 * planeV,
+    rows > 0 ? (threadRegions() * vmBytes) / 4 : 16 * planeM,
     chunk * image,
   ]);
-  const [wAt, uAt, bAt, xAt, pAt, vAt, mAt, yAt] = at as [
+  // The sixth and seventh regions are packed U and the threads' V and M for bands, V and M for
+  // the passes.
+  const [wAt, uAt, bAt, xAt, pAt, packedAt, vmAt, yAt] = at as [
     number,
     number,
     number,
@@ -74,6 +120,7 @@ function winogradPass(
     number,
     number,
   ];
+  const [vAt, mAt] = [packedAt, vmAt];
   // The transforms run through channelPassStaged: each loops over its leading channel axis, so
   // the thread pool (when it runs) splits them by channels, with each argument's byte step per
   // channel given beside it (0 for sizes).
@@ -89,47 +136,66 @@ function winogradPass(
     [so * 4, 0, 0, 0, 0, 0, 0, C * 4, 0],
     F * C * 25,
   );
+  if (rows > 0) {
+    for (let xi = 0; xi < 16; xi++) {
+      k.exports.packAPanels(F, C, uAt + xi * planeU * 4, C, 1, packedAt + xi * uStep);
+    }
+  }
   if (b !== null) for (let f = 0; f < F; f++) heap[(bAt >> 2) + f] = b.get(f);
+  const bias = b === null ? 0 : bAt;
   for (let n0 = 0; n0 < N; n0 += chunk) {
     const nb = Math.min(chunk, N - n0);
     stageSlices(heap, xAt >> 2, x, n0, nb);
     for (let i = 0; i < nb; i++) {
-      const [xi, pi] = [xAt + i * input * 4, pAt + i * padded * 4];
       channelPassStaged(
         'winogradPad',
-        [xi, C, H, W, pi, Hp, Wp, padTop, padLeft],
+        [xAt + i * input * 4, C, H, W, pAt + i * padded * 4, Hp, Wp, padTop, padLeft],
         [H * W * 4, 0, 0, 0, Hp * Wp * 4, 0, 0, 0, 0],
         C * Hp * Wp,
       );
     }
-    for (let th0 = 0; th0 < tilesH; th0 += bandRows) {
-      const th1 = Math.min(tilesH, th0 + bandRows);
-      const perImage = (th1 - th0) * tilesW;
-      const T = nb * perImage;
-      const [planeV, planeM] = [planeOf(C * T), planeOf(F * T)];
-      // V[ξ] (C × T): image i's tiles are columns i·perImage ….
+    if (rows > 0) {
+      // All three steps band by band, each thread on its own V and M (winogradBands).
+      winogradBandsStaged(
+        [pAt, C, Hp, Wp, tilesH, tilesW, rows, packedAt, uStep, F, yAt, outH, outW, bias],
+        Math.ceil(tilesH / rows),
+        vmAt,
+        vmBytes,
+      );
+    } else {
+      // V[ξ] (C × T): image i's tiles are columns i·tiles ….
+      const Tn = nb * tiles;
+      const [planeVn, planeMn] = [planeOf(C * Tn), planeOf(F * Tn)];
       for (let i = 0; i < nb; i++) {
-        const p = pAt + i * padded * 4;
         channelPassStaged(
           'winogradInputs',
-          [p, C, Hp, Wp, th0, th1, tilesW, vAt + i * perImage * 4, T, planeV],
-          [Hp * Wp * 4, 0, 0, 0, 0, 0, 0, T * 4, 0, 0],
-          C * 16 * perImage,
+          [pAt + i * padded * 4, C, Hp, Wp, 0, tilesH, tilesW, vAt + i * tiles * 4, Tn, planeVn],
+          [Hp * Wp * 4, 0, 0, 0, 0, 0, 0, Tn * 4, 0, 0],
+          C * 16 * tiles,
         );
       }
       // The 16 products of §4.1: M[ξ] (F × T) = U[ξ] (F × C) · V[ξ] (C × T), planes apart; on
       // the thread pool each thread takes whole products.
-      const [uStep, vStep, mStep] = [planeU * 4, planeV * 4, planeM * 4];
-      gemmWasmStagedBatch(16, uStep, vStep, mStep, F, T, C, 1, uAt, C, 1, vAt, T, 1, 0, mAt, T, 1);
+      const [uS, vS, mS] = [planeU * 4, planeVn * 4, planeMn * 4];
+      gemmWasmStagedBatch(16, uS, vS, mS, F, Tn, C, 1, uAt, C, 1, vAt, Tn, 1, 0, mAt, Tn, 1);
       for (let i = 0; i < nb; i++) {
-        const m = mAt + i * perImage * 4;
-        const y = yAt + i * image * 4;
-        const bias = b === null ? 0 : bAt;
         channelPassStaged(
           'winogradOutputs',
-          [m, F, th0, th1, tilesW, T, planeM, y, outH, outW, bias],
-          [T * 4, 0, 0, 0, 0, 0, 0, outH * outW * 4, 0, 0, bias === 0 ? 0 : 4],
-          F * 16 * perImage,
+          [
+            mAt + i * tiles * 4,
+            F,
+            0,
+            tilesH,
+            tilesW,
+            Tn,
+            planeMn,
+            yAt + i * image * 4,
+            outH,
+            outW,
+            bias,
+          ],
+          [Tn * 4, 0, 0, 0, 0, 0, 0, outH * outW * 4, 0, 0, bias === 0 ? 0 : 4],
+          F * 16 * tiles,
         );
       }
     }

@@ -1,11 +1,12 @@
 // What the GEMM pool (gemm-pool.ts) and its helper threads (gemm-worker.ts) share: one Int32Array
 // control block, one Float64Array holding the current job, and the rule for claiming a block of
-// it. A job is a GEMM (blocks of C), a batch of GEMMs (one product per block), an im2col / col2im pass (blocks of input channels) or a
-// channel pass such as a Winograd transform (blocks of channels), told apart by its kind. Blocks
+// it. A job is a GEMM (blocks of C), a batch of GEMMs (one product per block), an im2col / col2im pass (blocks of input channels), a
+// channel pass such as a Winograd transform (blocks of channels) or a fused Winograd conv (blocks
+// of bands of tile rows), told apart by its kind. Blocks
 // are handed out dynamically, so a helper the OS has not scheduled yet simply gets fewer of
 // them; nobody waits for an idle thread.
 import { CHANNEL_PASSES } from './gemm-wasm.js';
-import type { GemmKernelExports, Im2colArgs, KernelArgs } from './gemm-wasm.js';
+import type { GemmKernelExports, Im2colArgs, KernelArgs, WinogradBandArgs } from './gemm-wasm.js';
 
 /** Control word: the current job's tag; helpers sleep on it, STOP tells them to exit. */
 export const SEQ = 0;
@@ -23,7 +24,14 @@ export const CONTROL_WORDS = 5;
 export const STOP = -1;
 
 /** What a job computes; slot JOB.kind holds one of these. */
-export const KIND = { gemm: 0, im2col: 1, col2im: 2, channels: 3, gemmBatch: 4 } as const;
+export const KIND = {
+  gemm: 0,
+  im2col: 1,
+  col2im: 2,
+  channels: 3,
+  gemmBatch: 4,
+  winogradBands: 5,
+} as const;
 
 /**
  * Job slots. A GEMM job holds the 14 kernel arguments before `scratch` in slots 0–13, then how
@@ -51,7 +59,11 @@ export const JOB = {
   bStep: 40, // GEMM batch: … B …
   cStep: 41, // GEMM batch: … C …
   packed: 42, // GEMM: byte address of the shared operand packed whole (B for rows, A for columns)
-  length: 43,
+  bands: 43, // Winograd bands: bands of the image (its 14 WinogradBandArgs are in slots 0–13)
+  bandsPerBlock: 44, // Winograd bands: bands per block
+  vm: 45, // Winograd bands: byte address of region 0's V and M
+  vmBytes: 46, // Winograd bands: bytes from one region's V and M to the next
+  length: 47,
 } as const;
 
 /**
@@ -195,6 +207,20 @@ export function runBlock(
     args[11]! += index * job[JOB.cStep]!;
     args.push(job[JOB.scratch]! + region * job[JOB.scratchBytes]!);
     kernel.gemm(...(args as KernelArgs));
+    return;
+  }
+  if (kind === KIND.winogradBands) {
+    // Bands index·size …, on this thread's own V, M and GEMM scratch.
+    const args = Array.from(job.subarray(0, 14)) as WinogradBandArgs;
+    const size = job[JOB.bandsPerBlock]!;
+    const band0 = index * size;
+    kernel.winogradBands(
+      ...args,
+      band0,
+      Math.min(size, job[JOB.bands]! - band0),
+      job[JOB.vm]! + region * job[JOB.vmBytes]!,
+      job[JOB.scratch]! + region * job[JOB.scratchBytes]!,
+    );
     return;
   }
   if (kind === KIND.channels) {

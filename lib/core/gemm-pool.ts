@@ -18,7 +18,13 @@ import {
   setPoolRunners,
   type ChannelPass,
 } from './gemm-wasm.js';
-import type { ConvPass, GemmKernel, Im2colArgs, StagedOperand } from './gemm-wasm.js';
+import type {
+  ConvPass,
+  GemmKernel,
+  Im2colArgs,
+  StagedOperand,
+  WinogradBandArgs,
+} from './gemm-wasm.js';
 import {
   BLOCKS,
   claimBlock,
@@ -308,7 +314,35 @@ function runChannels(
   share(k, pool, Math.ceil(channels / size));
 }
 
-const RUNNERS = { gemm: run, batch: runBatch, conv: runConv, channels: runChannels };
+// The runner winogradBandsStaged calls: whole bands per block, each thread on its own V and M.
+function runBands(
+  k: GemmKernel,
+  args: WinogradBandArgs,
+  bands: number,
+  vm: number,
+  vmBytes: number,
+): void {
+  if (!pool) throw new Error('gemm pool: a band runner without a pool');
+  const { job } = pool;
+  job.set(args);
+  job[JOB.bands] = bands;
+  // One band per block: a band is 0.2–2 ms of work, and blocks are handed out dynamically.
+  job[JOB.bandsPerBlock] = 1;
+  job[JOB.vm] = vm;
+  job[JOB.vmBytes] = vmBytes;
+  job[JOB.scratch] = k.heap;
+  job[JOB.scratchBytes] = k.scratchBytes;
+  job[JOB.kind] = KIND.winogradBands;
+  share(k, pool, bands);
+}
+
+const RUNNERS = {
+  gemm: run,
+  batch: runBatch,
+  conv: runConv,
+  channels: runChannels,
+  bands: runBands,
+};
 
 // Post the job now in pool.job as `blocks` blocks, run `meanwhile` (the caller's own serial work,
 // if any) while the helpers start on them, then run blocks on this thread too, and wait with

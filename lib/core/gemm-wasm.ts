@@ -175,7 +175,34 @@ export interface GemmKernelExports {
     outW: number,
     bias: number,
   ): void;
+  /**
+   * Winograd's three steps band by band of tile rows (assembly/winograd.ts): the 14 WinogradBandArgs,
+   * then band0, bands, vm (one band's V and M), scratch (the GEMM's).
+   */
+  winogradBands(...args: [...WinogradBandArgs, number, number, number, number]): void;
 }
+
+/**
+ * The arguments of a fused Winograd conv of one image shared by all its bands: padded image p,
+ * C, Hp, Wp, tilesH, tilesW, rowsPerBand, packed U and its byte step per ξ, F, output y, outH,
+ * outW, bias (byte address of F floats, or 0).
+ */
+export type WinogradBandArgs = [
+  p: number,
+  C: number,
+  Hp: number,
+  Wp: number,
+  tilesH: number,
+  tilesW: number,
+  rowsPerBand: number,
+  u: number,
+  uStep: number,
+  F: number,
+  y: number,
+  outH: number,
+  outW: number,
+  bias: number,
+];
 
 const KERNEL_FUNCTIONS = [
   'heapBase',
@@ -195,6 +222,7 @@ const KERNEL_FUNCTIONS = [
   'winogradPad',
   'winogradInputs',
   'winogradOutputs',
+  'winogradBands',
 ] as const satisfies readonly (keyof GemmKernelExports)[];
 
 // (module (func (result v128) v128.const 0)): validates only where SIMD is implemented.
@@ -299,6 +327,7 @@ export function kernelExports(instance: WebAssembly.Instance): GemmKernelExports
     winogradPad: f('winogradPad'),
     winogradInputs: f('winogradInputs'),
     winogradOutputs: f('winogradOutputs'),
+    winogradBands: f('winogradBands'),
   };
 }
 
@@ -541,7 +570,20 @@ export interface PoolRunners {
   batch: GemmBatchRunner;
   conv: ConvRunner;
   channels: ChannelRunner;
+  bands: BandRunner;
 }
+
+/**
+ * Runs `bands` bands of a fused Winograd conv (winogradBandsStaged), each thread with its own V
+ * and M at vm + region·vmBytes; installed by the Node-only pool.
+ */
+export type BandRunner = (
+  k: GemmKernel,
+  args: WinogradBandArgs,
+  bands: number,
+  vm: number,
+  vmBytes: number,
+) => void;
 
 let runners: PoolRunners | undefined;
 
@@ -572,6 +614,31 @@ export function channelPassStaged(
     return;
   }
   (k.exports[pass] as (...a: number[]) => void)(...args);
+}
+
+/**
+ * Winograd's three steps for every band of one image (see winogradBands in assembly/winograd.ts),
+ * on operands already in kernel memory. On the thread pool each thread takes whole bands and
+ * keeps its V and M at vm + region·vmBytes, so `vm` must hold threadRegions() of them; the bands
+ * write disjoint rows of y, so the bits are the same either way.
+ */
+export function winogradBandsStaged(
+  args: WinogradBandArgs,
+  bands: number,
+  vm: number,
+  vmBytes: number,
+): void {
+  const k = gemmKernel();
+  if (runners && bands >= 2) {
+    runners.bands(k, args, bands, vm, vmBytes);
+    return;
+  }
+  k.exports.winogradBands(...args, 0, bands, vm, k.heap);
+}
+
+/** Threads a staged call may run on: the calling thread and, while the pool runs, its helpers. */
+export function threadRegions(): number {
+  return runners ? 1 + extraScratch : 1;
 }
 
 /** Extra scratch regions the installed runner needs beyond the calling thread's own. */

@@ -5,6 +5,7 @@ import {
   copy,
   dot,
   gemmKernel,
+  kernelRegions,
   startGemmPool,
   stopGemmPool,
   toArray,
@@ -159,15 +160,17 @@ function withAlgorithm<T>(
   body: () => T,
 ): { result: T; winogradCalls: number } {
   const ex = gemmKernel().exports;
-  const { winogradInputs } = ex;
+  const { winogradInputs, winogradBands } = ex;
   let winogradCalls = 0;
   ex.winogradInputs = (...args) => (winogradCalls++, winogradInputs(...args));
+  ex.winogradBands = (...args) => (winogradCalls++, winogradBands(...args));
   setConvAlgorithm(kind);
   try {
     return { result: body(), winogradCalls };
   } finally {
     setConvAlgorithm('auto');
     ex.winogradInputs = winogradInputs;
+    ex.winogradBands = winogradBands;
   }
 }
 
@@ -197,12 +200,12 @@ describe('Winograd F(2×2, 3×3) on the WebAssembly kernel (float32)', () => {
   }
 
   // Larger than the naive kernels can check quickly: held to im2col, itself held to naive.
-  // 16 + 16 channels at 370×371 (185 × 186 tiles, the last vector group partial) split into two
-  // bands of tile rows (the pass holds 16M floats of V and M); 7 × 13 tiles leave a partial
-  // vector group; a batch of 40 small images shares one pass; pad 3 crops in backward. `calls`
-  // counts the input transforms of forward and backward: one per band and image.
+  // 16 + 16 channels at 370×371 (185 × 186 tiles, the last vector group partial) go band by band
+  // (winogradBands); 7 × 13 tiles leave a partial vector group; a batch of 40 small images
+  // shares one pass; pad 3 crops in backward. `calls` counts the kernel calls of forward and
+  // backward that start on tiles: input transforms (one per image) or bands (one per image).
   const large: [string, WinogradCase, number][] = [
-    ['two bands of tile rows', { N: 1, C: 16, F: 16, H: 370, W: 371, pad: 1, bias: true }, 4],
+    ['bands of tile rows', { N: 1, C: 16, F: 16, H: 370, W: 371, pad: 1, bias: true }, 2],
     [
       'two images, odd sizes',
       { N: 2, C: 9, F: 11, H: 13, W: 25, pad: [2, 0, 1, 2], bias: true },
@@ -240,33 +243,151 @@ describe('Winograd F(2×2, 3×3) on the WebAssembly kernel (float32)', () => {
     }
   });
 
-  // The transforms are split over the pool by channels (channelPassStaged); each channel is
-  // computed by the same code either way, so the bits cannot change. 64 channels of 32 × 32
-  // tiles put the input and output transforms past the pool's threshold (1M floats).
-  it('gives the same bits with the transforms split over the thread pool', async () => {
-    const c = { N: 1, C: 64, F: 64, H: 64, W: 64, pad: 1, bias: true };
-    const p = problem(c, 9, 'float32', 'contiguous');
-    const bits = (t: Tensor): Uint32Array => new Uint32Array(Float32Array.from(toArray(t)).buffer);
-    const one = withAlgorithm('winograd', () => passes(p, 'float32')).result.map(bits);
-    const ex = gemmKernel().exports;
-    const { winogradInputs, winogradOutputs } = ex;
-    const counts: number[] = [];
-    ex.winogradInputs = (...a) => (counts.push(a[1]), winogradInputs(...a));
-    ex.winogradOutputs = (...a) => (counts.push(a[1]), winogradOutputs(...a));
-    expect(await startGemmPool(2)).to.equal(2);
-    let two;
-    try {
-      two = withAlgorithm('winograd', () => passes(p, 'float32')).result.map(bits);
-    } finally {
-      await stopGemmPool();
-      ex.winogradInputs = winogradInputs;
-      ex.winogradOutputs = winogradOutputs;
+  // Both ways through the kernel give the same bits on one thread and on two: large images go
+  // band by band (winogradBands: each band's tiles are computed by the same code whichever
+  // thread takes it), smaller batches through the three separate passes split over the pool by
+  // channels (channelPassStaged). 64 channels at 32 × 32 tiles make 16 bands; 7 × 200 tiles
+  // make 7 bands, too few, and put the passes past the pool's threshold (1M floats).
+  const poolCases: [string, WinogradCase, 'winogradBands' | 'winogradInputs'][] = [
+    ['bands', { N: 1, C: 64, F: 64, H: 64, W: 64, pad: 1, bias: true }, 'winogradBands'],
+    ['passes', { N: 1, C: 64, F: 48, H: 14, W: 400, pad: 1, bias: true }, 'winogradInputs'],
+  ];
+  for (const [name, c, spied] of poolCases) {
+    it(`gives the same bits on the thread pool (${name})`, async () => {
+      const p = problem(c, 9, 'float32', 'contiguous');
+      const bits = (t: Tensor): Uint32Array =>
+        new Uint32Array(Float32Array.from(toArray(t)).buffer);
+      const ex = gemmKernel().exports;
+      const original = ex[spied] as (...a: number[]) => void;
+      // The share of one call: bands (argument 15 of winogradBands) or channels (argument 1).
+      const share: number[] = [];
+      const total: number[] = [];
+      const spy = (...a: number[]): void => {
+        share.push(spied === 'winogradBands' ? a[15]! : a[1]!);
+        original(...a);
+      };
+      (ex as unknown as Record<string, unknown>)[spied] = spy;
+      let one, two;
+      try {
+        one = withAlgorithm('winograd', () => passes(p, 'float32')).result.map(bits);
+        total.push(...share.splice(0));
+        expect(await startGemmPool(2)).to.equal(2);
+        try {
+          two = withAlgorithm('winograd', () => passes(p, 'float32')).result.map(bits);
+        } finally {
+          await stopGemmPool();
+        }
+      } finally {
+        (ex as unknown as Record<string, unknown>)[spied] = original;
+      }
+      expect(total.length).to.be.above(0, `${spied} ran on one thread`);
+      // On two threads this thread ran parts of the work (or none, if the helper took it all).
+      const whole = Math.max(...total);
+      expect(share.every((n) => n < whole)).to.equal(true, `shares: ${share.join(' ')}`);
+      for (let i = 0; i < 2; i++) {
+        const differ = two[i]!.findIndex((v, j) => v !== one[i]![j]);
+        expect(differ).to.equal(-1, i === 0 ? 'forward' : 'backward-input');
+      }
+    });
+  }
+
+  // winogradBands is the three steps of the unfused passes run band by band on the same kernel
+  // functions; whatever bands a call covers and in whatever order, y gets the same bits. The
+  // image has a partial last band (9 tile rows in bands of 2), a partial last vector group of
+  // tiles (11 per row) and odd output sizes (partial last tiles).
+  it('runs the three steps band by band to the bits of the separate passes', () => {
+    const k = gemmKernel();
+    const ex = k.exports;
+    const [C, F, tilesH, tilesW, rows] = [5, 7, 9, 11, 2];
+    const [outH, outW] = [2 * tilesH - 1, 2 * tilesW - 1];
+    const [Hp, Wp, T] = [2 * tilesH + 2, 2 * tilesW + 2, tilesH * tilesW];
+    const bandT = rows * tilesW;
+    const uStep = 4 * ex.packedFloats(0, F, C);
+    const vmFloats = 16 * (C * bandT + 16 + F * bandT + 16);
+    const planes = [C * T + 16, F * T + 16, F * C + 16];
+    const { heap, at } = kernelRegions([
+      C * Hp * Wp, // p
+      16 * planes[2]!, // U
+      (16 * uStep) / 4, // U packed
+      F, // bias
+      vmFloats, // V and M of a band
+      16 * planes[0]!, // V of the passes
+      16 * planes[1]!, // M of the passes
+      F * outH * outW, // y of the passes
+      F * outH * outW, // y of the bands
+    ]);
+    const [pAt, uAt, upAt, bAt, vmAt, vAt, mAt, yAt, ybAt] = at as number[] as [
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
+    const rng = new Rng(31);
+    const fill = (at: number, n: number): void => {
+      for (let i = 0; i < n; i++) heap[(at >> 2) + i] = rng.normal();
+    };
+    fill(pAt, C * Hp * Wp);
+    fill(uAt, 16 * planes[2]!);
+    fill(bAt, F);
+    // The separate passes, as the unfused path runs them.
+    ex.winogradInputs(pAt, C, Hp, Wp, 0, tilesH, tilesW, vAt, T, planes[0]!);
+    for (let xi = 0; xi < 16; xi++) {
+      ex.gemm(
+        F,
+        T,
+        C,
+        1,
+        uAt + 4 * xi * planes[2]!,
+        C,
+        1,
+        vAt + 4 * xi * planes[0]!,
+        T,
+        1,
+        0,
+        mAt + 4 * xi * planes[1]!,
+        T,
+        1,
+        k.heap,
+      );
+      ex.packAPanels(F, C, uAt + 4 * xi * planes[2]!, C, 1, upAt + xi * uStep);
     }
-    // This thread ran parts of the transforms (or none, if the helper took every block).
-    expect(counts.every((n) => n < 64)).to.equal(true, `channels per call: ${counts.join(' ')}`);
-    for (let i = 0; i < 2; i++) {
-      const differ = two[i]!.findIndex((v, j) => v !== one[i]![j]);
-      expect(differ).to.equal(-1, i === 0 ? 'forward' : 'backward-input');
+    ex.winogradOutputs(mAt, F, 0, tilesH, tilesW, T, planes[1]!, yAt, outH, outW, bAt);
+    const expected = heap.slice(yAt >> 2, (yAt >> 2) + F * outH * outW);
+    const args = [
+      pAt,
+      C,
+      Hp,
+      Wp,
+      tilesH,
+      tilesW,
+      rows,
+      upAt,
+      uStep,
+      F,
+      ybAt,
+      outH,
+      outW,
+      bAt,
+    ] as const;
+    const bands = Math.ceil(tilesH / rows);
+    for (const order of [
+      [[0, bands]],
+      [4, 3, 2, 1, 0].map((b) => [b, 1]),
+      [
+        [2, 3],
+        [0, 2],
+      ],
+    ]) {
+      heap.fill(NaN, ybAt >> 2, (ybAt >> 2) + F * outH * outW);
+      for (const [band0, count] of order) ex.winogradBands(...args, band0!, count!, vmAt, k.heap);
+      const got = heap.subarray(ybAt >> 2, (ybAt >> 2) + F * outH * outW);
+      const differ = got.findIndex((v, i) => !Object.is(v, expected[i]));
+      expect(differ).to.equal(-1, `bands ${JSON.stringify(order)}: first difference`);
     }
   });
 

@@ -285,14 +285,16 @@ function passes(
   b: Tensor,
   dy: Tensor,
   geom: ConvGeometry,
+  gradLayout: Layout = 'contiguous',
 ): Tensor[] {
   setConvGemm(tier);
   try {
     const rng = new Rng(99);
     const out = conv2dForward(zeros(dy.shape, 'float32'), x, w, b, geom);
     const dx = conv2dBackwardInput(zeros(x.shape, 'float32'), dy, w, geom);
-    const dw = randomTensor(rng, w.shape, 'contiguous', 'float32');
-    const db = randomTensor(rng, b.shape, 'contiguous', 'float32');
+    // dw and db start random: backward-to-weights accumulates.
+    const dw = randomTensor(rng, w.shape, gradLayout, 'float32');
+    const db = randomTensor(rng, b.shape, gradLayout, 'float32');
     conv2dBackwardWeights(dw, db, dy, x, geom);
     return [out, dx, dw, db];
   } finally {
@@ -548,7 +550,7 @@ function wasmPassBits(
   // im2col for every pass, so that 3×3 stride-1 shapes do not go to Winograd (winograd.test.ts).
   setConvAlgorithm('im2col');
   try {
-    const out = passes('wasm', x, w, b, dy, geom);
+    const out = passes('wasm', x, w, b, dy, geom, layout);
     return {
       bits: out.map((t) => new Uint32Array(Float32Array.from(toArray(t)).buffer)),
       channels,

@@ -242,7 +242,7 @@ export function dot(a: Tensor, b: Tensor): number {
   const ca = contiguous(a);
   const cb = contiguous(b);
   let s = 0;
-  for (let i = 0; i < ca.size; i++) s += ca.data[i]! * cb.data[i]!;
+  for (let i = 0, end = ca.size; i < end; i++) s += ca.data[i]! * cb.data[i]!;
   return s;
 }
 /** Largest |x| over all elements. */
@@ -252,6 +252,6 @@ export function maxAbs(t: Tensor): number {
 /** True when every element is finite. */
 export function allFinite(t: Tensor): boolean {
   const c = contiguous(t);
-  for (let i = 0; i < c.size; i++) if (!Number.isFinite(c.data[i]!)) return false;
+  for (let i = 0, end = c.size; i < end; i++) if (!Number.isFinite(c.data[i]!)) return false;
   return true;
 }

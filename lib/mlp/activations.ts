@@ -23,7 +23,7 @@ function map(x: Tensor, f: (v: number) => number): Tensor {
   const y = like(xc);
   const xd = xc.data;
   const yd = y.data;
-  for (let i = 0; i < xc.size; i++) yd[i] = f(xd[i]!);
+  for (let i = 0, end = xc.size; i < end; i++) yd[i] = f(xd[i]!);
   return y;
 }
 
@@ -34,7 +34,7 @@ function backMap(dy: Tensor, cached: Tensor, g: (v: number) => number): Tensor {
   const dyd = dyc.data;
   const cd = cached.data;
   const dxd = dx.data;
-  for (let i = 0; i < cached.size; i++) dxd[i] = dyd[i]! * g(cd[i]!);
+  for (let i = 0, end = cached.size; i < end; i++) dxd[i] = dyd[i]! * g(cd[i]!);
   return dx;
 }
 
@@ -105,7 +105,9 @@ export class ReLU implements Layer {
     const yd = y.data;
     // max(0, v) = (v + |v|) / 2 (exact), written without a branch: the sign of a pre-activation
     // is a coin flip, and `v > 0 ? v : 0` mispredicts half the time (2–4× slower, measured).
-    for (let i = 0; i < xc.size; i++) {
+    // The bound is read once: an ndarray's `size` is a getter that multiplies out the shape, and
+    // testing `i < xc.size` made this loop 5× slower (1.9 against 0.38 ms for 590k floats).
+    for (let i = 0, end = xc.size; i < end; i++) {
       const v = xd[i]!;
       yd[i] = (v + Math.abs(v)) * 0.5;
     }
@@ -122,7 +124,7 @@ export class ReLU implements Layer {
     const dx = like(x);
     const xd = x.data;
     const dxd = dx.data;
-    for (let i = 0; i < x.size; i++) dxd[i] = dyd[i]! * +(xd[i]! > 0); // dy ⊙ [x > 0], branch-free
+    for (let i = 0, end = x.size; i < end; i++) dxd[i] = dyd[i]! * +(xd[i]! > 0); // dy ⊙ [x > 0], branch-free
     return dx;
   }
   /** No parameters. */

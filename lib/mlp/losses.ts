@@ -18,7 +18,7 @@ export function meanSquaredError(pred: Tensor, target: Tensor): { loss: number; 
   const t = contiguous(target);
   const dPred = like(p);
   let loss = 0;
-  for (let i = 0; i < p.size; i++) {
+  for (let i = 0, end = p.size; i < end; i++) {
     const diff = p.data[i]! - t.data[i]!;
     loss += diff * diff;
     dPred.data[i] = diff / N;

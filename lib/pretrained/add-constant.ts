@@ -45,7 +45,7 @@ export class AddConstant implements Layer {
     }
     const index = new Array<number>(x.shape.length).fill(0);
     let at = 0;
-    for (let k = 0; k < y.size; k++) {
+    for (let k = 0, end = y.size; k < end; k++) {
       y.data[k] = y.data[k]! + c[at]!;
       for (let d = x.shape.length - 1; d >= 0; d--) {
         at += cStride[d]!;

@@ -124,18 +124,19 @@ export function dreamStep(
   });
   const a = taps.get(layer)!;
   let objective = 0;
-  for (let k = 0; k < a.size; k++) objective += 0.5 * a.data[k]! ** 2;
+  for (let k = 0, end = a.size; k < end; k++) objective += 0.5 * a.data[k]! ** 2;
   const g = reshape(copy(net.backward(null, { tapGradients: new Map([[layer, copy(a)]]) })), [
     C,
     H,
     W,
   ]);
   let meanAbs = 0;
-  for (let k = 0; k < g.size; k++) meanAbs += Math.abs(g.data[k]!);
+  for (let k = 0, end = g.size; k < end; k++) meanAbs += Math.abs(g.data[k]!);
   meanAbs /= g.size;
   // Normalizing by the mean |g| makes the step size mean the same at every layer and octave.
   const step = meanAbs > 0 ? stepSize / meanAbs : 0;
-  for (let k = 0; k < shifted.size; k++) shifted.data[k] = shifted.data[k]! + step * g.data[k]!;
+  for (let k = 0, end = shifted.size; k < end; k++)
+    shifted.data[k] = shifted.data[k]! + step * g.data[k]!;
   const back = roll2d(shifted, -oy, -ox);
   for (let c = 0; c < C; c++) {
     for (let i = 0; i < H; i++) {
@@ -180,7 +181,8 @@ export function dream(net: TappableNet, image: Tensor, options: DreamOptions = {
     const [, h, w] = base.shape as [number, number, number];
     if (octave > 0) detail = resizeBilinear(detail, h, w);
     current = copy(base);
-    for (let k = 0; k < current.size; k++) current.data[k] = current.data[k]! + detail.data[k]!;
+    for (let k = 0, end = current.size; k < end; k++)
+      current.data[k] = current.data[k]! + detail.data[k]!;
     for (let step = 0; step < iterations; step++) {
       const objective = dreamStep(net, current, {
         layer,
@@ -193,7 +195,8 @@ export function dream(net: TappableNet, image: Tensor, options: DreamOptions = {
     }
     // What the network added at this octave, carried up to the next.
     detail = copy(current);
-    for (let k = 0; k < detail.size; k++) detail.data[k] = detail.data[k]! - base.data[k]!;
+    for (let k = 0, end = detail.size; k < end; k++)
+      detail.data[k] = detail.data[k]! - base.data[k]!;
   });
   return current;
 }

@@ -56,7 +56,7 @@ export class Dropout implements Layer {
     }
     const mask = zeros(x.shape, dtypeOf(x));
     const keep = 1 / (1 - this.p);
-    for (let i = 0; i < mask.size; i++) {
+    for (let i = 0, end = mask.size; i < end; i++) {
       mask.data[i] = this.rng.next() < this.p ? 0 : keep;
       y.data[i] = y.data[i]! * mask.data[i]!;
     }
@@ -70,7 +70,7 @@ export class Dropout implements Layer {
     const dx = copy(dy);
     // y = m ⊙ x, so dx = m ⊙ dy (the identity in eval mode).
     if (this.#mask !== undefined) {
-      for (let i = 0; i < dx.size; i++) dx.data[i] = dx.data[i]! * this.#mask.data[i]!;
+      for (let i = 0, end = dx.size; i < end; i++) dx.data[i] = dx.data[i]! * this.#mask.data[i]!;
     }
     return dx;
   }

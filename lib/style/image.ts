@@ -206,7 +206,7 @@ export function preprocessBackward(dImage: Tensor, dx: Tensor, p: Preprocessing)
 export function clip01<T extends Tensor>(image: T): T {
   if (!isContiguous(image)) throw new Error('clip01: image must be contiguous');
   const d = image.data;
-  for (let i = 0; i < image.size; i++) d[i] = Math.min(1, Math.max(0, d[i]!));
+  for (let i = 0, end = image.size; i < end; i++) d[i] = Math.min(1, Math.max(0, d[i]!));
   return image;
 }
 

@@ -4,7 +4,7 @@
 // convnetjs on the same shapes. A conv layer C→F on an S×S image costs 2·F·S²·C·9 flops in each
 // direction; an n×n GEMM 2n³.
 import { Rng, gemmStrided, zeros, type Tensor32 } from '../lib/core/index.js';
-import { gemmWasmStrided } from '../lib/core/gemm-wasm.js';
+import { channelPassStaged, gemmWasmStrided, kernelRegions } from '../lib/core/gemm-wasm.js';
 import {
   conv2dBackwardInput,
   conv2dBackwardWeights,
@@ -312,5 +312,42 @@ export async function benchGemm(n: number, o: KernelBenchOptions): Promise<void>
     const wasm = await tfjsMatMul('wasm', n, o.rng);
     emit('tfjs-wasm', o.tfjsWasm.threads, time(wasm.run, o.budget), tfjsWasmNote(o.tfjsWasm));
     wasm.dispose();
+  }
+}
+
+/**
+ * What two threads can gain on this machine when the work is memory traffic, not arithmetic:
+ * a streaming copy of C planes of S × S floats inside kernel memory into zero-padded planes
+ * (the Winograd pad pass, split over the pool by planes like every channel pass), timed on one
+ * thread and on each pool size, alternating. Its ×2/×1 is the ceiling of the memory-bound
+ * phases of a conv (staging, transforms, im2col, the first layer's wide products) at that
+ * moment; the GEMM records give the compute-bound side.
+ */
+export async function benchHostCopy(C: number, S: number, o: KernelBenchOptions): Promise<void> {
+  const Sp = S + 2;
+  const bytes = 4 * C * (S * S + Sp * Sp);
+  const { heap, at } = kernelRegions([C * S * S, C * Sp * Sp]);
+  const [x, p] = at as [number, number];
+  for (let i = 0; i < C * S * S; i++) heap[(x >> 2) + i] = i % 7;
+  const copy = (): void =>
+    channelPassStaged(
+      'winogradPad',
+      [x, C, S, S, p, Sp, Sp, 1, 1],
+      [S * S * 4, 0, 0, 0, Sp * Sp * 4, 0, 0, 0, 0],
+      C * Sp * Sp,
+    );
+  const byThreads = await timeOnThreads(o.threads, [copy], o.budget);
+  for (const t of o.threads) {
+    const ms = byThreads.get(t)?.[0];
+    if (ms === undefined) continue;
+    o.emit({
+      kernel: 'host.copy',
+      shape: `${C}x${S}x${S}`,
+      impl: 'nnzero-wasm',
+      threads: t,
+      gflops: null,
+      ms,
+      note: `${(bytes / ms / 1e6).toFixed(1)} GB/s read + written (${(bytes / 2 ** 20).toFixed(1)} MiB)`,
+    });
   }
 }

@@ -12,6 +12,7 @@ import { benchMnistEpoch, benchStyleHeap, benchStyleIteration, styleProblem } fr
 import {
   benchConv,
   benchGemm,
+  benchHostCopy,
   calibrateTfjsFilter,
   convShapeName,
   type ConvShape,
@@ -19,12 +20,14 @@ import {
 } from './kernels.js';
 import { initTfjsWasm } from './peers.js';
 import { validateRecords, type BenchRecord, type TimeBudget } from './records.js';
-import { e2eTable, kernelTable } from './table.js';
+import { e2eTable, hostTable, kernelTable } from './table.js';
 
 /** Sizes and repetitions of one bench run (full, or --quick for a smoke run in seconds). */
 interface Plan {
   convShapes: ConvShape[];
   gemmSizes: number[];
+  /** Planes and size of the streaming copy that shows what two threads gain on memory traffic. */
+  hostCopy: [C: number, S: number];
   budget: TimeBudget;
   /** A small layer where tfjs-cpu's backward-to-weights rate is measured (see kernels.ts). */
   filterCalibration: ConvShape;
@@ -49,6 +52,8 @@ const FULL: Plan = {
     [512, 512, 14],
   ],
   gemmSizes: [256, 512, 1024],
+  // 12.8 MB in, 13.1 MB out: the size of the first VGG layer's output, past this core's L2.
+  hostCopy: [64, 224],
   // Up to 21 runs within 2.5 s per kernel: on this shared machine single runs of one kernel
   // ranged ±30%, and a ×2/×1 ratio of two medians of 9 moved by ±0.3 from run to run.
   budget: { budgetMs: 2500, minRuns: 3, maxRuns: 21 },
@@ -70,6 +75,7 @@ const QUICK: Plan = {
     [8, 8, 8],
   ],
   gemmSizes: [32, 64],
+  hostCopy: [64, 128],
   budget: { budgetMs: 0, minRuns: 2, maxRuns: 2 },
   filterCalibration: [4, 4, 8],
   tfjsFilterBudgetMs: 15000,
@@ -82,7 +88,7 @@ const QUICK: Plan = {
   mnistBatches: 2,
 };
 
-const GROUPS = ['conv', 'gemm', 'e2e', 'style', 'heap', 'mnist'] as const;
+const GROUPS = ['conv', 'gemm', 'host', 'e2e', 'style', 'heap', 'mnist'] as const;
 
 interface CliOptions {
   json?: string;
@@ -181,7 +187,9 @@ function emit(r: BenchRecord): void {
     : r.gflops !== null
       ? `${r.gflops.toFixed(3)} GFLOP/s, ${r.ms?.toFixed(2)} ms`
       : r.ms !== null
-        ? `${(r.ms / 1000).toFixed(2)} s`
+        ? r.ms < 1000
+          ? `${r.ms.toFixed(2)} ms${r.note === undefined ? '' : ` (${r.note})`}`
+          : `${(r.ms / 1000).toFixed(2)} s`
         : 'heap sampled';
   console.error(`${r.kernel} ${r.shape} ${r.impl} ×${r.threads}: ${what}`);
 }
@@ -215,6 +223,7 @@ if (convShapes.length > 0) {
   }
 }
 if (runs('gemm')) for (const n of plan.gemmSizes) await benchGemm(n, k);
+if (runs('host')) await benchHostCopy(...plan.hostCopy, k);
 
 if (runs('style') || runs('heap')) {
   const problem = styleProblem(plan.styleSize, 0);
@@ -261,7 +270,12 @@ if (opts.tfjsWasm && (convShapes.length > 0 || runs('gemm'))) {
   if (runs('gemm')) for (const n of plan.gemmSizes) await benchGemm(n, last);
 }
 
-const summary = [...kernelTable(records, threads), '', ...e2eTable(records)];
+const summary = [
+  ...kernelTable(records, threads),
+  ...hostTable(records, threads),
+  '',
+  ...e2eTable(records),
+];
 console.log(summary.join('\n').trim());
 if (opts.json !== undefined) {
   // The file is for other tools: write only what passes the schema check, and never half of it.

@@ -98,6 +98,25 @@ export function kernelTable(records: readonly BenchRecord[], threads: readonly n
   return lines;
 }
 
+/**
+ * The host line: what two (or more) threads gained over one on a streaming copy, the ceiling of
+ * memory-bound work on this machine at the time of the run (see benchHostCopy).
+ */
+export function hostTable(records: readonly BenchRecord[], threads: readonly number[]): string[] {
+  const copies = records.filter((r) => r.kernel === 'host.copy' && r.ms !== null);
+  const one = copies.find((r) => r.threads === 1);
+  if (one === undefined) return [];
+  const rest = threads
+    .filter((t) => t > 1)
+    .map((t) => copies.find((r) => r.threads === t))
+    .filter((r) => r !== undefined);
+  const speedups = rest.map((r) => `×${r.threads}/×1 = ${ratio(one.ms, r.ms)}`).join(', ');
+  return [
+    `host: a streaming copy (${one.shape}, memory-bound) on 1 thread: ${one.note ?? ''}` +
+      (speedups === '' ? '' : `; ${speedups}: the ceiling for memory-bound phases of a conv`),
+  ];
+}
+
 /** The end-to-end table: style iteration time, MNIST epoch time, and the heap. */
 export function e2eTable(records: readonly BenchRecord[]): string[] {
   const lines: string[] = [];

@@ -121,6 +121,8 @@ describe('npm run bench -- --quick', function () {
       expect(has('gemm', impl, 1), impl).to.equal(true);
     }
     expect(has('gemm', 'nnzero-wasm', 2)).to.equal(true);
+    for (const t of [1, 2]) expect(has('host.copy', 'nnzero-wasm', t), `copy ×${t}`).to.equal(true);
+    expect(records.find((x) => x.kernel === 'host.copy')?.note).to.match(/GB\/s/);
     expect(has('conv2d.backwardInput+Weights', 'convnetjs', 1)).to.equal(true);
     for (const t of [1, 2]) {
       expect(has('style.iteration@32', 'nnzero-wasm', t), `style ×${t}`).to.equal(true);
@@ -131,6 +133,7 @@ describe('npm run bench -- --quick', function () {
     expect(records.find((x) => x.kernel === 'mnist.cnn.epoch')?.note).to.match(/extrapolated/);
     // The summary tables go to stdout.
     expect(r.stdout).to.match(/^kernel\s+shape/m);
+    expect(r.stdout).to.match(/^host: a streaming copy .*×2\/×1 = \d/m);
     expect(r.stdout).to.match(/style\.iteration@32 +threads 2:/);
   });
 
@@ -146,6 +149,6 @@ describe('npm run bench -- --quick', function () {
   it('--only rejects an unknown part, naming it and the known ones', async () => {
     const r = await bench(['--quick', '--only', 'conv,warp']);
     expect(r.code).to.not.equal(0);
-    expect(r.stderr).to.match(/unknown part 'warp'.*conv, gemm, e2e/);
+    expect(r.stderr).to.match(/unknown part 'warp'.*conv, gemm, host, e2e/);
   });
 });

@@ -3,8 +3,10 @@
 // there (assembly/conv.ts), the GEMM reads it in place, and only the much smaller output is
 // copied back. Backward-to-input lets the GEMM write dcols there and col2im it there, copying
 // out dx only. When the thread pool runs, it shares the GEMM and also im2col / col2im (cut by
-// input channels, so the bits do not change). Same meaning as the TypeScript path in conv2d.ts,
-// which stays the readable reference and the fallback (float64, no WebAssembly SIMD).
+// input channels, so the bits do not change). Resident tensors (lib/core/resident.ts) already
+// lie in kernel memory: they are read and written in place, not staged. Same meaning as the
+// TypeScript path in conv2d.ts, which stays the readable reference and the fallback (float64, no
+// WebAssembly SIMD).
 import {
   convPassStaged,
   gemmWasmStaged,
@@ -14,7 +16,13 @@ import {
   type Tensor,
 } from '../core/index.js';
 import { type ConvGeometry } from './geometry.js';
-import { stageMaps, stageSlices, unstageMapColumns, unstageSlices } from './staging.js';
+import {
+  residentSlices,
+  stageMaps,
+  stageSlices,
+  unstageMapColumns,
+  unstageSlices,
+} from './staging.js';
 
 // The kernel's im2col / col2im arguments: image at byte `image`, columns from byte `cols`.
 function im2colArgs(image: number, g: ConvGeometry, cols: number, ld: number): Im2colArgs {
@@ -72,8 +80,17 @@ export function conv2dForwardWasm(
   // an extra column and cols an extra row of ones, so the GEMM adds it on every thread, where
   // filling y with the bias first was a serial pass as large as the output.
   const K1 = b === null ? K : K + 1;
-  const { heap, at } = kernelRegions([F * K1, chunk * image, K1 * chunk * P, F * chunk * P]);
-  const [wAt, xAt, colsAt, yAt] = at as [number, number, number, number];
+  // Resident tensors (residentZeros) are read and written where they are: x always, out when
+  // each product is one image (its [F, P] is the product's layout).
+  const xIn = residentSlices(x, 0);
+  const yIn = chunk === 1 ? residentSlices(out, 0) : null;
+  const { heap, at } = kernelRegions([
+    F * K1,
+    xIn === null ? chunk * image : 0,
+    K1 * chunk * P,
+    yIn === null ? F * chunk * P : 0,
+  ]);
+  const [wAt, xStaged, colsAt, yStaged] = at as [number, number, number, number];
   if (b === null) {
     stageSlices(heap, wAt >> 2, w, 0, F);
   } else {
@@ -85,15 +102,18 @@ export function conv2dForwardWasm(
   for (let n0 = 0; n0 < N; n0 += chunk) {
     const nb = Math.min(chunk, N - n0);
     const L = nb * P;
-    stageSlices(heap, xAt >> 2, x, n0, nb);
+    const xAt = xIn === null ? xStaged : xIn + n0 * image * 4;
+    const yAt = yIn === null ? yStaged : yIn + n0 * F * P * 4;
+    if (xIn === null) stageSlices(heap, xAt >> 2, x, n0, nb);
     convPassStaged('im2col', nb, im2colArgs(xAt, geom, colsAt, L), image * 4, P * 4);
     if (b !== null) heap.fill(1, (colsAt >> 2) + K * L, (colsAt >> 2) + K1 * L);
     // Copying y out is serial (helpers cannot write the caller's arrays), so on the pool the
     // product goes in column pieces, and while the helpers compute piece s this thread copies out
-    // piece s − 1 (see columnPieces).
-    const cuts = columnPieces(L, F);
-    const copyOut = (s: number) => () =>
-      unstageMapColumns(out, n0, nb, P, heap, yAt >> 2, cuts[s]!, cuts[s + 1]!);
+    // piece s − 1 (see columnPieces). A resident out needs no copy, nor pieces.
+    const cuts = yIn === null ? columnPieces(L, F) : [0, L];
+    const copyOut = (s: number) => () => {
+      if (yIn === null) unstageMapColumns(out, n0, nb, P, heap, yAt >> 2, cuts[s]!, cuts[s + 1]!);
+    };
     for (let s = 0; s + 1 < cuts.length; s++) {
       const [c0, c1] = [cuts[s]!, cuts[s + 1]!];
       const meanwhile = s > 0 ? copyOut(s - 1) : undefined;
@@ -120,16 +140,30 @@ export function conv2dBackwardInputWasm(
   const K = C * kH * kW;
   const P = outH * outW;
   const image = C * H * W;
-  const { heap, at } = kernelRegions([F * K, F * chunk * P, K * chunk * P, chunk * image]);
-  const [wAt, dyAt, colsAt, dxAt] = at as [number, number, number, number];
-  stageSlices(heap, wAt >> 2, w, 0, F);
+  // Resident tensors are read and written where they are: dx always, dy when each product is one
+  // image, and w.
+  const wIn = residentSlices(w, 0);
+  const dyIn = chunk === 1 ? residentSlices(dy, 0) : null;
+  const dxIn = residentSlices(dx, 0);
+  const { heap, at } = kernelRegions([
+    wIn === null ? F * K : 0,
+    dyIn === null ? F * chunk * P : 0,
+    K * chunk * P,
+    dxIn === null ? chunk * image : 0,
+  ]);
+  const [wStaged, dyStaged, colsAt, dxStaged] = at as [number, number, number, number];
+  const wAt = wIn ?? wStaged;
+  if (wIn === null) stageSlices(heap, wAt >> 2, w, 0, F);
   for (let n0 = 0; n0 < N; n0 += chunk) {
     const nb = Math.min(chunk, N - n0);
     const L = nb * P;
+    const dyAt = dyIn === null ? dyStaged : dyIn + n0 * F * P * 4;
+    const dxAt = dxIn === null ? dxStaged : dxIn + n0 * image * 4;
     // Copying dy in is serial too: piece s + 1 of it goes in while the pool computes piece s.
-    const cuts = columnPieces(L, K);
-    const copyIn = (s: number) => () =>
-      stageMaps(heap, dyAt >> 2, dy, n0, nb, P, cuts[s]!, cuts[s + 1]!);
+    const cuts = dyIn === null ? columnPieces(L, K) : [0, L];
+    const copyIn = (s: number) => () => {
+      if (dyIn === null) stageMaps(heap, dyAt >> 2, dy, n0, nb, P, cuts[s]!, cuts[s + 1]!);
+    };
     copyIn(0)();
     for (let s = 0; s + 1 < cuts.length; s++) {
       const [c0, c1] = [cuts[s]!, cuts[s + 1]!];
@@ -139,7 +173,7 @@ export function conv2dBackwardInputWasm(
       gemmWasmStaged(K, c1 - c0, F, 1, wAt, 1, K, dyPiece, L, 1, 0, dcols, L, 1, meanwhile);
     }
     convPassStaged('col2im', nb, im2colArgs(dxAt, geom, colsAt, L), image * 4, P * 4);
-    unstageSlices(dx, n0, nb, heap, dxAt >> 2);
+    if (dxIn === null) unstageSlices(dx, n0, nb, heap, dxAt >> 2);
   }
 }
 
@@ -164,8 +198,16 @@ export function conv2dBackwardWeightsWasm(
   // db is the forward's bias trick backwards: with a row of ones under cols, column K of
   // dy·[cols; 1]ᵀ is Σ_p dy[f, p], so [dw db] is one product, split over the threads.
   const K1 = db === null ? K : K + 1;
-  const { heap, at } = kernelRegions([F * chunk * P, chunk * image, K1 * chunk * P, F * K1]);
-  const [dyAt, xAt, colsAt, gAt] = at as [number, number, number, number];
+  // Resident tensors are read where they are: x always, dy when each product is one image.
+  const xIn = residentSlices(x, 0);
+  const dyIn = chunk === 1 ? residentSlices(dy, 0) : null;
+  const { heap, at } = kernelRegions([
+    dyIn === null ? F * chunk * P : 0,
+    xIn === null ? chunk * image : 0,
+    K1 * chunk * P,
+    F * K1,
+  ]);
+  const [dyStaged, xStaged, colsAt, gAt] = at as [number, number, number, number];
   const g = gAt >> 2;
   if (db === null) {
     stageSlices(heap, g, dw, 0, F);
@@ -178,9 +220,12 @@ export function conv2dBackwardWeightsWasm(
   for (let n0 = 0; n0 < N; n0 += chunk) {
     const nb = Math.min(chunk, N - n0);
     const L = nb * P;
-    stageSlices(heap, xAt >> 2, x, n0, nb);
+    const xAt = xIn === null ? xStaged : xIn + n0 * image * 4;
+    const dyAt = dyIn === null ? dyStaged : dyIn + n0 * F * P * 4;
+    if (xIn === null) stageSlices(heap, xAt >> 2, x, n0, nb);
     // dy is copied in (serial) while the pool builds cols: 5% off the first VGG layer's time.
-    const stageDy = (): void => stageMaps(heap, dyAt >> 2, dy, n0, nb, P);
+    const stageDy =
+      dyIn === null ? (): void => stageMaps(heap, dyAt >> 2, dy, n0, nb, P) : undefined;
     convPassStaged('im2col', nb, im2colArgs(xAt, geom, colsAt, L), image * 4, P * 4, stageDy);
     if (db !== null) heap.fill(1, (colsAt >> 2) + K * L, (colsAt >> 2) + K1 * L);
     // [dw db] += dy·[cols; 1]ᵀ ([cols; 1]ᵀ is read with swapped strides).

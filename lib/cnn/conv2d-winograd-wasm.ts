@@ -19,7 +19,7 @@ import {
   type Tensor,
 } from '../core/index.js';
 import { type ConvGeometry } from './geometry.js';
-import { stageSlices, unstageSlices } from './staging.js';
+import { residentSlices, stageSlices, unstageSlices } from './staging.js';
 import { transposedGeometry, winogradTiles } from './winograd.js';
 
 // Floats of V and M together per pass of the unfused steps (64 MiB; im2col's column matrix of
@@ -98,19 +98,21 @@ function winogradPass(
   const vmBytes = align64(4 * 16 * (planeOf(C * bandT) + planeOf(F * bandT)));
   const T = chunk * tiles;
   const [planeV, planeM] = [planeOf(C * T), planeOf(F * T)];
+  // Resident tensors (residentZeros) are read and written where they are; the rest are staged.
+  const [wIn, xIn, yIn] = [residentSlices(w, 0), residentSlices(x, 0), residentSlices(out, 0)];
   const { heap, at } = kernelRegions([
-    F * C * 9,
+    wIn === null ? F * C * 9 : 0,
     16 * planeU,
     F,
-    chunk * input,
+    xIn === null ? chunk * input : 0,
     chunk * padded,
     rows > 0 ? (16 * uStep) / 4 : 16 * planeV,
     rows > 0 ? (threadRegions() * vmBytes) / 4 : 16 * planeM,
-    chunk * image,
+    yIn === null ? chunk * image : 0,
   ]);
   // The sixth and seventh regions are packed U and the threads' V and M for bands, V and M for
   // the passes.
-  const [wAt, uAt, bAt, xAt, pAt, packedAt, vmAt, yAt] = at as [
+  const [wStaged, uAt, bAt, xStaged, pAt, packedAt, vmAt, yStaged] = at as [
     number,
     number,
     number,
@@ -126,7 +128,8 @@ function winogradPass(
   // channel given beside it (0 for sizes).
   // U[ξ] = (G w′[f, c] Gᵀ)[ξ] from the staged w through strides (in floats): w′[f, c, a, b] is
   // w[f, c, a, b] or, transposed, w[c, f, 2 − a, 2 − b].
-  stageSlices(heap, wAt >> 2, w, 0, w.shape[0]!);
+  const wAt = wIn ?? wStaged;
+  if (wIn === null) stageSlices(heap, wAt >> 2, w, 0, w.shape[0]!);
   const [wStart, so, si, sa, sb] = transposed
     ? [wAt + 32, 9, F * 9, -3, -1]
     : [wAt, C * 9, 9, 3, 1];
@@ -145,7 +148,9 @@ function winogradPass(
   const bias = b === null ? 0 : bAt;
   for (let n0 = 0; n0 < N; n0 += chunk) {
     const nb = Math.min(chunk, N - n0);
-    stageSlices(heap, xAt >> 2, x, n0, nb);
+    const xAt = xIn === null ? xStaged : xIn + n0 * input * 4;
+    const yAt = yIn === null ? yStaged : yIn + n0 * image * 4;
+    if (xIn === null) stageSlices(heap, xAt >> 2, x, n0, nb);
     for (let i = 0; i < nb; i++) {
       channelPassStaged(
         'winogradPad',
@@ -199,7 +204,7 @@ function winogradPass(
         );
       }
     }
-    unstageSlices(out, n0, nb, heap, yAt >> 2);
+    if (yIn === null) unstageSlices(out, n0, nb, heap, yAt >> 2);
   }
 }
 

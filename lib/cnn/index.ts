@@ -30,6 +30,7 @@ export {
   winogradEligible,
 } from './winograd.js';
 export { im2col, col2im } from './im2col.js';
+export { reluForwardResident, reluBackwardResident, addIntoResident } from './elementwise-wasm.js';
 export {
   maxPool2dForward,
   maxPool2dBackward,

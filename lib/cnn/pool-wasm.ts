@@ -2,10 +2,37 @@
 // the input is staged into kernel memory, pooled four windows per SIMD step, and the output (and
 // argmax) copied back. Pooling is memory-bound, but the TypeScript loop's branch per comparison
 // mispredicts half the time on real activations and the kernel selects lanes instead; the staging
-// copies are bulk copies for dense tensors. Same results as pool.ts, which stays the reference.
+// copies are bulk copies for dense tensors, and resident tensors (residentZeros) need none. Same
+// results as pool.ts, which stays the reference.
 import { gemmKernel, kernelRegions, type Tensor } from '../core/index.js';
 import { type PoolGeometry } from './geometry.js';
-import { stageSlices, unstageSlices } from './staging.js';
+import { residentSlices, stageSlices, unstageSlices } from './staging.js';
+
+// Lay out kernel memory for an input and an output tensor (plus `extra` floats), each at its own
+// place when resident, else in a staging region; the input is staged here.
+function operands(
+  input: Tensor,
+  output: Tensor,
+  extra: number,
+): { heap: Float32Array; inAt: number; outAt: number; extraAt: number } {
+  const [inIn, outIn] = [residentSlices(input, 0), residentSlices(output, 0)];
+  const N = input.shape[0]!;
+  const size = (t: Tensor): number => t.shape.reduce((a, b) => a * b, 1);
+  const { heap, at } = kernelRegions([
+    inIn === null ? size(input) : 0,
+    outIn === null ? size(output) : 0,
+    extra,
+  ]);
+  const inAt = inIn ?? at[0]!;
+  if (inIn === null) stageSlices(heap, inAt >> 2, input, 0, N);
+  return { heap, inAt, outAt: outIn ?? at[1]!, extraAt: at[2]! };
+}
+
+// Copy the output back unless it is resident (then the kernel wrote it in place).
+function finish(output: Tensor, heap: Float32Array, outAt: number): void {
+  if (residentSlices(output, 0) === null)
+    unstageSlices(output, 0, output.shape[0]!, heap, outAt >> 2);
+}
 
 /** maxPool2dForward on the kernel, for 2×2 windows at stride 2 inside the input (float32). */
 export function maxPool2x2ForwardWasm(
@@ -17,12 +44,10 @@ export function maxPool2x2ForwardWasm(
   const { N, C, H, W, outH, outW } = geom;
   const planes = N * C;
   const size = planes * outH * outW;
-  const { heap, at } = kernelRegions([planes * H * W, size, size]);
-  const [xAt, yAt, argAt] = at as [number, number, number];
-  stageSlices(heap, xAt >> 2, x, 0, N);
-  gemmKernel().exports.maxPool2x2Forward(xAt, planes, H, W, outH, outW, yAt, argAt);
-  unstageSlices(out, 0, N, heap, yAt >> 2);
-  argmax.set(new Int32Array(heap.buffer, argAt, size));
+  const { heap, inAt, outAt, extraAt } = operands(x, out, size);
+  gemmKernel().exports.maxPool2x2Forward(inAt, planes, H, W, outH, outW, outAt, extraAt);
+  finish(out, heap, outAt);
+  argmax.set(new Int32Array(heap.buffer, extraAt, size));
 }
 
 /** maxPool2dBackward on the kernel (overwrites dx), for the geometry of maxPool2x2ForwardWasm. */
@@ -35,32 +60,24 @@ export function maxPool2x2BackwardWasm(
   const { N, C, H, W, outH, outW } = geom;
   const planes = N * C;
   const size = planes * outH * outW;
-  const { heap, at } = kernelRegions([size, size, planes * H * W]);
-  const [dyAt, argAt, dxAt] = at as [number, number, number];
-  stageSlices(heap, dyAt >> 2, dy, 0, N);
-  new Int32Array(heap.buffer, argAt, size).set(argmax);
-  gemmKernel().exports.maxPool2x2Backward(dyAt, argAt, planes, H, W, outH, outW, dxAt);
-  unstageSlices(dx, 0, N, heap, dxAt >> 2);
+  const { heap, inAt, outAt, extraAt } = operands(dy, dx, size);
+  new Int32Array(heap.buffer, extraAt, size).set(argmax);
+  gemmKernel().exports.maxPool2x2Backward(inAt, extraAt, planes, H, W, outH, outW, outAt);
+  finish(dx, heap, outAt);
 }
 
 /** avgPool2dForward on the kernel, for 2×2 windows at stride 2 inside the input (float32). */
 export function avgPool2x2ForwardWasm(out: Tensor, x: Tensor, geom: PoolGeometry): void {
   const { N, C, H, W, outH, outW } = geom;
-  const planes = N * C;
-  const { heap, at } = kernelRegions([planes * H * W, planes * outH * outW]);
-  const [xAt, yAt] = at as [number, number];
-  stageSlices(heap, xAt >> 2, x, 0, N);
-  gemmKernel().exports.avgPool2x2Forward(xAt, planes, H, W, outH, outW, yAt);
-  unstageSlices(out, 0, N, heap, yAt >> 2);
+  const { heap, inAt, outAt } = operands(x, out, 0);
+  gemmKernel().exports.avgPool2x2Forward(inAt, N * C, H, W, outH, outW, outAt);
+  finish(out, heap, outAt);
 }
 
 /** avgPool2dBackward on the kernel (overwrites dx), for the geometry of avgPool2x2ForwardWasm. */
 export function avgPool2x2BackwardWasm(dx: Tensor, dy: Tensor, geom: PoolGeometry): void {
   const { N, C, H, W, outH, outW } = geom;
-  const planes = N * C;
-  const { heap, at } = kernelRegions([planes * outH * outW, planes * H * W]);
-  const [dyAt, dxAt] = at as [number, number];
-  stageSlices(heap, dyAt >> 2, dy, 0, N);
-  gemmKernel().exports.avgPool2x2Backward(dyAt, planes, H, W, outH, outW, dxAt);
-  unstageSlices(dx, 0, N, heap, dxAt >> 2);
+  const { heap, inAt, outAt } = operands(dy, dx, 0);
+  gemmKernel().exports.avgPool2x2Backward(inAt, N * C, H, W, outH, outW, outAt);
+  finish(dx, heap, outAt);
 }

@@ -1,7 +1,14 @@
 // Copies between tensors (any views) and the WebAssembly kernel's memory, for the kernels that
 // run there (conv2d-wasm.ts, pool-wasm.ts): one bulk copy per slice when the tensor is dense,
 // element by element through its strides otherwise.
-import { type Tensor } from '../core/index.js';
+import { residentAddress, type Tensor } from '../core/index.js';
+
+let copied = 0;
+
+/** Floats copied into or out of kernel memory by this module so far (what resident tensors save). */
+export function stagedFloats(): number {
+  return copied;
+}
 
 // True when axes 1–3 of a 4-D tensor are row-major contiguous (axes of size 1 may have any
 // stride), so each slice t[n] is one run of storage.
@@ -29,6 +36,7 @@ export function stageSlices(
   const [, A, B, D] = t.shape as [number, number, number, number];
   const [s0, s1, s2, s3] = t.stride as [number, number, number, number];
   const size = A * B * D;
+  copied += nb * size;
   const src = t.data;
   if (denseSlices(t)) {
     for (let i = 0; i < nb; i++) {
@@ -59,6 +67,7 @@ export function unstageSlices(
   const [, A, B, D] = t.shape as [number, number, number, number];
   const [s0, s1, s2, s3] = t.stride as [number, number, number, number];
   const size = A * B * D;
+  copied += nb * size;
   const dst = t.data;
   if (denseSlices(t)) {
     for (let i = 0; i < nb; i++) {
@@ -76,6 +85,18 @@ export function unstageSlices(
       }
     }
   }
+}
+
+/**
+ * Byte address of slice t[n0] in kernel memory when t is resident storage (residentZeros) laid
+ * out row-major dense, so that the kernels can read or write slices n0 … in place instead of
+ * staging them; else null.
+ */
+export function residentSlices(t: Tensor, n0: number): number | null {
+  const [N, A, B, D] = t.shape as [number, number, number, number];
+  if (!denseSlices(t) || (N > 1 && t.stride[0] !== A * B * D)) return null;
+  const at = residentAddress(t.data, t.offset);
+  return at === null ? null : at + 4 * n0 * A * B * D;
 }
 
 // True when each map t[n, f] of a 4-D tensor [N, F, B, D] is one run of storage.
@@ -136,6 +157,7 @@ function copyMapColumns(
 ): void {
   const F = t.shape[1]!;
   const D = t.shape[3]!;
+  copied += F * (c1 - c0);
   const [s0, s1, s2, s3] = t.stride as [number, number, number, number];
   const data = t.data;
   const dense = denseMaps(t);

@@ -15,6 +15,7 @@ import {
   freeRegion,
   gemmKernel,
   reserveScratch,
+  scratchBase,
   setPoolRunners,
   type ChannelPass,
 } from './gemm-wasm.js';
@@ -279,7 +280,7 @@ function runBatch(
   job[JOB.aStep] = aStep;
   job[JOB.bStep] = bStep;
   job[JOB.cStep] = cStep;
-  job[JOB.scratch] = k.heap;
+  job[JOB.scratch] = scratchBase(k);
   job[JOB.scratchBytes] = k.scratchBytes;
   job[JOB.kind] = KIND.gemmBatch;
   share(k, pool, count);
@@ -330,7 +331,7 @@ function runBands(
   job[JOB.bandsPerBlock] = 1;
   job[JOB.vm] = vm;
   job[JOB.vmBytes] = vmBytes;
-  job[JOB.scratch] = k.heap;
+  job[JOB.scratch] = scratchBase(k);
   job[JOB.scratchBytes] = k.scratchBytes;
   job[JOB.kind] = KIND.winogradBands;
   share(k, pool, bands);

@@ -180,6 +180,12 @@ export interface GemmKernelExports {
    * then band0, bands, vm (one band's V and M), scratch (the GEMM's).
    */
   winogradBands(...args: [...WinogradBandArgs, number, number, number, number]): void;
+  /** y ← max(0, x) over blocks·block floats (assembly/elementwise.ts). */
+  reluForward(x: number, blocks: number, y: number, block: number): void;
+  /** dx ← dy·[y > 0] over blocks·block floats. */
+  reluBackward(dy: number, blocks: number, y: number, dx: number, block: number): void;
+  /** d ← d + t over blocks·block floats. */
+  addInto(d: number, blocks: number, t: number, block: number): void;
 }
 
 /**
@@ -223,6 +229,9 @@ const KERNEL_FUNCTIONS = [
   'winogradInputs',
   'winogradOutputs',
   'winogradBands',
+  'reluForward',
+  'reluBackward',
+  'addInto',
 ] as const satisfies readonly (keyof GemmKernelExports)[];
 
 // (module (func (result v128) v128.const 0)): validates only where SIMD is implemented.
@@ -292,7 +301,7 @@ export interface GemmKernel {
   readonly exports: GemmKernelExports;
   /** Whether this is the fused multiply-add (relaxed SIMD) build. */
   readonly fused: boolean;
-  /** First byte free for scratch and operands. */
+  /** First byte free: resident storage from here, then scratch (scratchBase), then operands. */
   readonly heap: number;
   /** Bytes one scratch region (packed A, packed B, a tile) takes. */
   readonly scratchBytes: number;
@@ -328,6 +337,9 @@ export function kernelExports(instance: WebAssembly.Instance): GemmKernelExports
     winogradInputs: f('winogradInputs'),
     winogradOutputs: f('winogradOutputs'),
     winogradBands: f('winogradBands'),
+    reluForward: f('reluForward'),
+    reluBackward: f('reluBackward'),
+    addInto: f('addInto'),
   };
 }
 
@@ -534,7 +546,8 @@ export function convPassStaged(
 }
 
 /**
- * The kernel passes that loop over a leading channel axis (assembly/winograd.ts): argument 1 is
+ * The kernel passes that loop over a leading channel axis (assembly/winograd.ts; the element-wise
+ * passes of assembly/elementwise.ts loop over blocks of floats the same way): argument 1 is
  * the channel count, and channel c's data sits at fixed byte steps from channel 0's pointers, so
  * a range of channels runs as the same call with shifted pointers and a smaller count.
  */
@@ -543,6 +556,9 @@ export const CHANNEL_PASSES = [
   'winogradPad',
   'winogradInputs',
   'winogradOutputs',
+  'reluForward',
+  'reluBackward',
+  'addInto',
 ] as const;
 
 /** One of CHANNEL_PASSES. */
@@ -633,7 +649,7 @@ export function winogradBandsStaged(
     runners.bands(k, args, bands, vm, vmBytes);
     return;
   }
-  k.exports.winogradBands(...args, 0, bands, vm, k.heap);
+  k.exports.winogradBands(...args, 0, bands, vm, scratchBase(k));
 }
 
 /** Threads a staged call may run on: the calling thread and, while the pool runs, its helpers. */
@@ -649,9 +665,103 @@ export function reserveScratch(regions: number): void {
   extraScratch = Math.max(extraScratch, regions);
 }
 
-// Operands start after the scratch regions: the calling thread's, then one per helper thread.
+// Kernel memory from the bottom: resident storage (residentAlloc), the scratch regions (the
+// calling thread's, then one per helper thread), then the operands of the current call.
 function operandBase(k: GemmKernel): number {
-  return k.heap + k.scratchBytes * (1 + extraScratch);
+  return scratchBase(k) + k.scratchBytes * (1 + extraScratch);
+}
+
+/**
+ * Byte address of scratch region 0 (the calling thread's; helper i's is i·scratchBytes on). It
+ * sits above the resident storage, so it moves up when that grows: read it per call.
+ */
+export function scratchBase(k: GemmKernel): number {
+  return k.heap + (arenas.get(k)?.top ?? 0);
+}
+
+// ---- resident storage: float32 arrays that live in kernel memory between calls ----
+// A tensor whose storage lies in kernel memory is read and written there by the kernels, with
+// no staging copies, and the pool's helpers can work on it. Blocks are handed out first-fit
+// from the bottom of kernel memory; a block comes back when its array is garbage collected.
+// Only shared memory keeps old views valid when it grows, so an unshared kernel has none.
+
+interface Arena {
+  /** Bytes in use from k.heap up, blocks and holes. */
+  top: number;
+  /** Free holes below `top`: [offset from k.heap, bytes], sorted by offset. */
+  holes: [number, number][];
+}
+
+const arenas = new WeakMap<GemmKernel, Arena>();
+// The kernel each resident array's buffer belongs to (the buffer objects of one shared memory
+// differ from growth to growth, so each is recorded as it is handed out).
+const residentBuffers = new WeakMap<ArrayBufferLike, GemmKernel>();
+const returnBlock = new FinalizationRegistry<{ k: GemmKernel; at: number; bytes: number }>(
+  ({ k, at, bytes }) => release(k, at, bytes),
+);
+
+// Give a block back: merge it with neighbouring holes, and lower `top` when it is the last.
+function release(k: GemmKernel, at: number, bytes: number): void {
+  const arena = arenas.get(k);
+  if (arena === undefined) return;
+  const holes = arena.holes;
+  holes.push([at, bytes]);
+  holes.sort((a, b) => a[0] - b[0]);
+  const merged: [number, number][] = [];
+  for (const h of holes) {
+    const last = merged[merged.length - 1];
+    if (last !== undefined && last[0] + last[1] === h[0]) last[1] += h[1];
+    else merged.push([h[0], h[1]]);
+  }
+  const end = merged[merged.length - 1];
+  if (end !== undefined && end[0] + end[1] === arena.top) {
+    arena.top = end[0];
+    merged.pop();
+  }
+  arena.holes = merged;
+}
+
+/**
+ * A float32 array of `length` zeros in kernel memory, or null where the kernel's memory is not
+ * shared (or WebAssembly SIMD is missing). It keeps its place while the memory grows; its block
+ * returns to the kernel when the array is garbage collected. Must not be called while a thread
+ * pool job runs (no kernel call is ever in flight when JavaScript runs, so it cannot be).
+ */
+export function residentAlloc(length: number): Float32Array | null {
+  if (!wasmSimdSupported) return null;
+  const k = gemmKernel();
+  if (!(k.memory.buffer instanceof SharedArrayBuffer)) return null;
+  let arena = arenas.get(k);
+  if (arena === undefined) arenas.set(k, (arena = { top: 0, holes: [] }));
+  const bytes = align64(Math.max(1, length) * 4);
+  let at = -1;
+  const hole = arena.holes.findIndex(([, size]) => size >= bytes);
+  if (hole >= 0) {
+    const h = arena.holes[hole]!;
+    at = h[0];
+    if (h[1] === bytes) arena.holes.splice(hole, 1);
+    else arena.holes[hole] = [h[0] + bytes, h[1] - bytes];
+  } else {
+    at = arena.top;
+    arena.top += bytes;
+  }
+  // Memory up to the new top; the block may hold an old array's values, so it is zeroed.
+  const heap = kernelView(k, k.heap + arena.top);
+  const array = new Float32Array(heap.buffer, k.heap + at, length);
+  array.fill(0);
+  residentBuffers.set(array.buffer, k);
+  returnBlock.register(array, { k, at, bytes });
+  return array;
+}
+
+/**
+ * Byte address in kernel memory of element `offset` of `data` when it is resident storage of the
+ * current kernel (residentAlloc), else null: the kernels then read and write it in place.
+ */
+export function residentAddress(data: ArrayLike<number>, offset: number): number | null {
+  if (!(data instanceof Float32Array)) return null;
+  if (residentBuffers.get(data.buffer) !== kernel || kernel === undefined) return null;
+  return data.byteOffset + 4 * offset;
 }
 
 /** Byte addresses of float32 regions in kernel memory, and a view of all of that memory. */
@@ -722,11 +832,12 @@ export function gemmWasmStaged(
     const a = { ptr: aPtr, rs: aRs, cs: aCs, lo: -1, len: 0, at: aPtr };
     const b = { ptr: bPtr, rs: bRs, cs: bCs, lo: -1, len: 0, at: bPtr };
     const c = { ptr: cPtr, rs: cRs, cs: cCs, lo: -1, len: 0, at: cPtr };
-    runners.gemm(k, M, N, K, alpha, a, b, beta, c, k.heap, meanwhile);
+    runners.gemm(k, M, N, K, alpha, a, b, beta, c, scratchBase(k), meanwhile);
     return;
   }
   meanwhile?.();
-  k.exports.gemm(M, N, K, alpha, aPtr, aRs, aCs, bPtr, bRs, bCs, beta, cPtr, cRs, cCs, k.heap);
+  const scratch = scratchBase(k);
+  k.exports.gemm(M, N, K, alpha, aPtr, aRs, aCs, bPtr, bRs, bCs, beta, cPtr, cRs, cCs, scratch);
 }
 
 /**
@@ -753,7 +864,7 @@ export function gemmWasmStagedBatch(
     args[4] = product[4] + i * aStep;
     args[7] = product[7] + i * bStep;
     args[11] = product[11] + i * cStep;
-    k.exports.gemm(...(args as ProductArgs), k.heap);
+    k.exports.gemm(...(args as ProductArgs), scratchBase(k));
   }
 }
 
@@ -814,7 +925,7 @@ export function gemmWasmStrided(
   const sa = plan(M, K, aOff, aRowStride, aColStride);
   const sb = plan(K, N, bOff, bRowStride, bColStride);
   const sc = plan(M, N, cOff, cRowStride, cColStride);
-  const scratch = k.heap;
+  const scratch = scratchBase(k);
   let top = operandBase(k);
   for (const s of [sa, sb, sc]) {
     s.at = top;

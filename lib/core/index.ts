@@ -32,6 +32,7 @@ export {
   maxAbs,
   allFinite,
 } from './ndarray.js';
+export { residentZeros, kernelZeros } from './resident.js';
 export { Rng } from './rng.js';
 export { type GemmArray, type GemmMatrix, gemm, gemmNaive, gemmStrided } from './gemm.js';
 export {
@@ -49,6 +50,7 @@ export {
   gemmWasmStagedBatch,
   poolRunning,
   threadRegions,
+  residentAddress,
   winogradBandsStaged,
   type WinogradBandArgs,
   gemmWasmStrided,

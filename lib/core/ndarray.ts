@@ -141,19 +141,21 @@ export function like(t: Tensor): Tensor {
 
 /**
  * The tensor kept under `key` in `cache` if it has this shape and dtype, else a new zero-filled
- * one stored there: how a loop that runs the same shapes again reuses its buffers.
+ * one from `allocate` (default zeros) stored there: how a loop that runs the same shapes again
+ * reuses its buffers.
  */
 export function reuseTensor(
   cache: Map<string, Tensor>,
   key: string,
   shape: readonly number[],
   dtype: DType,
+  allocate: (shape: readonly number[], dtype: DType) => Tensor = zeros,
 ): Tensor {
   const have = cache.get(key);
   if (have !== undefined && dtypeOf(have) === dtype && have.shape.join() === shape.join()) {
     return have;
   }
-  const t = zeros(shape, dtype);
+  const t = allocate(shape, dtype);
   cache.set(key, t);
   return t;
 }

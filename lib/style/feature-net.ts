@@ -11,6 +11,9 @@ import {
   avgPool2dBackward,
   avgPool2dForward,
   poolGeometry,
+  reluBackwardResident,
+  reluForwardResident,
+  addIntoResident,
   type ConvGeometry,
   type PoolGeometry,
 } from '../cnn/index.js';
@@ -19,8 +22,10 @@ import {
   ShapeError,
   contiguous,
   dtypeOf,
+  kernelZeros,
   reuseTensor,
   zeros,
+  type DType,
   type FloatArray,
   type Tensor,
 } from '../core/index.js';
@@ -78,6 +83,14 @@ export class SequentialFeatureNet implements FeatureNet {
   // an iteration of style transfer runs the same shapes again, so after the first one forward
   // and backward allocate no tensors (the kernels overwrite their outputs).
   readonly #buffers = new Map<string, Tensor>();
+
+  // Activations and gradients are kept from call to call; float32 ones live in the kernel's
+  // memory (kernelZeros), where the conv, ReLU and sum kernels work on them without copies.
+  #buffer(key: string, shape: readonly number[], dtype: DType): Tensor {
+    return reuseTensor(this.#buffers, key, shape, dtype, (s, d) =>
+      d === 'float32' ? kernelZeros(s) : zeros(s, d),
+    );
+  }
   readonly #argmaxes = new Map<number, Int32Array>();
 
   /** @param layers in order; names must be unique; @param preprocessing what the weights expect */
@@ -104,28 +117,18 @@ export class SequentialFeatureNet implements FeatureNet {
       const layer = this.layers[i]!;
       if (layer.kind === 'conv') {
         const geom = convGeometry(h.shape, layer.weight.shape, { pad: layer.pad });
-        const y = reuseTensor(
-          this.#buffers,
-          `y${i}`,
-          [geom.N, geom.F, geom.outH, geom.outW],
-          dtype,
-        );
+        const y = this.#buffer(`y${i}`, [geom.N, geom.F, geom.outH, geom.outW], dtype);
         conv2dForward(y, h, layer.weight, layer.bias, geom);
         this.#cache.push({ layer, input: h, output: y, geom });
         h = y;
       } else if (layer.kind === 'relu') {
-        const y = reuseTensor(this.#buffers, `y${i}`, h.shape, dtype);
-        reluForward(y.data, h.data);
+        const y = this.#buffer(`y${i}`, h.shape, dtype);
+        if (!reluForwardResident(y.data, h.data)) reluForward(y.data, h.data);
         this.#cache.push({ layer, input: h, output: y });
         h = y;
       } else {
         const geom = poolGeometry(h.shape, { kernel: layer.kernel, stride: layer.stride });
-        const y = reuseTensor(
-          this.#buffers,
-          `y${i}`,
-          [geom.N, geom.C, geom.outH, geom.outW],
-          dtype,
-        );
+        const y = this.#buffer(`y${i}`, [geom.N, geom.C, geom.outH, geom.outW], dtype);
         if (layer.mode === 'max') {
           let argmax = this.#argmaxes.get(i);
           if (argmax?.length !== y.size) this.#argmaxes.set(i, (argmax = new Int32Array(y.size)));
@@ -165,18 +168,21 @@ export class SequentialFeatureNet implements FeatureNet {
           throw new ShapeError(`tap gradient '${layer.name}'`, dTap.shape, output.shape);
         }
         if (dy === null) {
-          dy = reuseTensor(this.#buffers, `t${i}`, dTap.shape, dtypeOf(dTap));
+          dy = this.#buffer(`t${i}`, dTap.shape, dtypeOf(dTap));
           dy.data.set(contiguous(dTap).data.subarray(0, dTap.size));
         } else {
-          addInto(dy.data, contiguous(dTap).data);
+          const t = contiguous(dTap).data;
+          if (!addIntoResident(dy.data, t)) addInto(dy.data, t);
         }
       }
       if (dy === null) continue; // nothing flows back from above this layer yet
-      const dx: Tensor = reuseTensor(this.#buffers, `dx${i}`, input.shape, dtypeOf(dy));
+      const dx: Tensor = this.#buffer(`dx${i}`, input.shape, dtypeOf(dy));
       if (layer.kind === 'conv') {
         conv2dBackwardInput(dx, dy, layer.weight, geom as ConvGeometry);
       } else if (layer.kind === 'relu') {
-        reluBackward(dx.data, dy.data, output.data);
+        if (!reluBackwardResident(dx.data, dy.data, output.data)) {
+          reluBackward(dx.data, dy.data, output.data);
+        }
       } else if (layer.mode === 'max') {
         maxPool2dBackward(dx, dy, argmax!, geom as PoolGeometry);
       } else {

@@ -32,6 +32,7 @@ import {
   conv2dWinogradForward,
   winogradEligible,
 } from '../../lib/cnn/winograd.js';
+import { scratchBase } from '../../lib/core/gemm-wasm.js';
 import { layouts, randomTensor, relativeDifference, type Layout } from './helpers.js';
 
 interface WinogradCase {
@@ -352,7 +353,7 @@ describe('Winograd F(2×2, 3×3) on the WebAssembly kernel (float32)', () => {
         mAt + 4 * xi * planes[1]!,
         T,
         1,
-        k.heap,
+        scratchBase(k),
       );
       ex.packAPanels(F, C, uAt + 4 * xi * planes[2]!, C, 1, upAt + xi * uStep);
     }
@@ -384,7 +385,8 @@ describe('Winograd F(2×2, 3×3) on the WebAssembly kernel (float32)', () => {
       ],
     ]) {
       heap.fill(NaN, ybAt >> 2, (ybAt >> 2) + F * outH * outW);
-      for (const [band0, count] of order) ex.winogradBands(...args, band0!, count!, vmAt, k.heap);
+      for (const [band0, count] of order)
+        ex.winogradBands(...args, band0!, count!, vmAt, scratchBase(k));
       const got = heap.subarray(ybAt >> 2, (ybAt >> 2) + F * outH * outW);
       const differ = got.findIndex((v, i) => !Object.is(v, expected[i]));
       expect(differ).to.equal(-1, `bands ${JSON.stringify(order)}: first difference`);

@@ -3,7 +3,7 @@
 // thread and its WebAssembly tier on each requested thread count, beside tfjs-cpu, tfjs-wasm and
 // convnetjs on the same shapes. A conv layer C→F on an S×S image costs 2·F·S²·C·9 flops in each
 // direction; an n×n GEMM 2n³.
-import { Rng, gemmStrided, zeros, type Tensor32 } from '../lib/core/index.js';
+import { Rng, gemmStrided, kernelZeros, zeros, type Tensor32 } from '../lib/core/index.js';
 import { channelPassStaged, gemmWasmStrided, kernelRegions } from '../lib/core/gemm-wasm.js';
 import {
   conv2dBackwardInput,
@@ -125,38 +125,50 @@ export async function benchConv(
       const ms = time(ours[kernel], o.budget);
       o.emit({ kernel, shape: name, impl: 'nnzero', threads: 1, gflops: gflops(flops, ms), ms });
     }
-    // The WebAssembly SIMD tier on each thread count, one thread interleaved with the pool.
+    // The WebAssembly SIMD tier on each thread count, one thread interleaved with the pool: on
+    // resident tensors (in kernel memory, as the style network keeps its activations; the
+    // "nnzero-wasm" figures) and on the same ordinary arrays as above, staged in and out per call
+    // ("nnzero-wasm-staged"), in the same rounds.
     setConvGemm('wasm');
+    const place = (t: Tensor32): Tensor32 => {
+      const r = kernelZeros(t.shape);
+      r.data.set(t.data);
+      return r;
+    };
+    const [xr, wr, outr, dyr, dxr, dwr] = [x, w, out, dy, dx, dw].map(place) as Tensor32[];
+    const resident: (() => void)[] = [
+      () => conv2dForward(outr!, xr!, wr!, b, geom),
+      () => conv2dBackwardInput(dxr!, dyr!, wr!, geom),
+      () => conv2dBackwardWeights(dwr!, null, dyr!, xr!, geom),
+    ];
     const byThreads = await timeOnThreads(
       o.threads,
-      CONV_KERNELS.map((kernel) => ours[kernel]),
+      [...resident, ...CONV_KERNELS.map((kernel) => ours[kernel])],
       o.budget,
     );
-    for (const t of o.threads) {
-      const times = byThreads.get(t);
-      CONV_KERNELS.forEach((kernel, i) => {
-        const ms = times?.[i];
-        o.emit(
-          ms === undefined
-            ? {
-                kernel,
-                shape: name,
-                impl: 'nnzero-wasm',
-                threads: t,
-                gflops: null,
-                ms: null,
-                skipped: `the GEMM pool could not start ${t} threads (no shared WebAssembly memory)`,
-              }
-            : {
-                kernel,
-                shape: name,
-                impl: 'nnzero-wasm',
-                threads: t,
-                gflops: gflops(flops, ms),
-                ms,
-              },
-        );
-      });
+    for (const [impl, first] of [
+      ['nnzero-wasm', 0],
+      ['nnzero-wasm-staged', CONV_KERNELS.length],
+    ] as const) {
+      for (const t of o.threads) {
+        const times = byThreads.get(t);
+        CONV_KERNELS.forEach((kernel, i) => {
+          const ms = times?.[first + i];
+          o.emit(
+            ms === undefined
+              ? {
+                  kernel,
+                  shape: name,
+                  impl,
+                  threads: t,
+                  gflops: null,
+                  ms: null,
+                  skipped: `the GEMM pool could not start ${t} threads (no shared WebAssembly memory)`,
+                }
+              : { kernel, shape: name, impl, threads: t, gflops: gflops(flops, ms), ms },
+          );
+        });
+      }
     }
   }
 

@@ -36,7 +36,7 @@ export interface BenchRecord {
   kernel: string;
   /** `128->128@56` (C->F@size), `1024x1024x1024` (MxNxK), or what an end-to-end run covers. */
   shape: string;
-  /** `nnzero` (plain TypeScript), `nnzero-wasm`, `tfjs-cpu`, `tfjs-wasm`, `convnetjs`. */
+  /** `nnzero` (plain TypeScript), `nnzero-wasm` (resident operands), `nnzero-wasm-staged`, `tfjs-cpu`, `tfjs-wasm`, `convnetjs`. */
   impl: string;
   /** Threads the implementation was allowed to use. */
   threads: number;

@@ -52,18 +52,20 @@ export function kernelTable(records: readonly BenchRecord[], threads: readonly n
     'shape'.padEnd(14),
     'ts×1'.padStart(7),
     ...threads.map((t) => `wasm×${t}`.padStart(7)),
+    ...threads.map((t) => `st×${t}`.padStart(7)),
     'tfjs-cpu'.padStart(8),
     'tfjs-wasm'.padStart(9),
     'convnetjs'.padStart(9),
     'ts/cpu'.padStart(8),
     ...threads.map((t) => `w×${t}/tw`.padStart(8)),
-    ...(maxT > 1 ? [`×${maxT}/×1`.padStart(7)] : []),
+    ...(maxT > 1 ? [`×${maxT}/×1`.padStart(7), `st ×${maxT}/×1`.padStart(11)] : []),
   ];
   const lines = [head.join(' ')];
   let dagger = false;
   for (const [kernel, shape] of rows.values()) {
     const ts = find(records, kernel, shape, 'nnzero', 1);
     const wasm = threads.map((t) => find(records, kernel, shape, 'nnzero-wasm', t));
+    const staged = threads.map((t) => find(records, kernel, shape, 'nnzero-wasm-staged', t));
     const cpu = find(records, kernel, shape, 'tfjs-cpu');
     const tw = find(records, kernel, shape, 'tfjs-wasm');
     // tfjs-wasm has no backward-to-weights: compare with its backward-to-input.
@@ -81,17 +83,27 @@ export function kernelTable(records: readonly BenchRecord[], threads: readonly n
         shape.padEnd(14),
         cell(ts).padStart(7),
         ...wasm.map((r) => cell(r).padStart(7)),
+        ...staged.map((r) => cell(r).padStart(7)),
         cell(cpu).padStart(8),
         cell(tw).padStart(9),
         cell(find(records, kernel, shape, 'convnetjs')).padStart(9),
         ratio(ts?.gflops, cpu?.gflops).padStart(8),
         ...wasm.map((r) => (ratio(r?.gflops, twBase?.gflops) + mark).padStart(8)),
-        ...(maxT > 1 ? [ratio(most?.gflops, one?.gflops).padStart(7)] : []),
+        ...(maxT > 1
+          ? [
+              ratio(most?.gflops, one?.gflops).padStart(7),
+              ratio(
+                staged[threads.indexOf(maxT)]?.gflops,
+                staged[threads.indexOf(1)]?.gflops,
+              ).padStart(11),
+            ]
+          : []),
       ].join(' '),
     );
   }
   lines.push(
-    'GFLOP/s; ts = nnzero plain TypeScript, wasm×t = nnzero WebAssembly SIMD on t threads (GEMM pool); ' +
+    'GFLOP/s; ts = nnzero plain TypeScript, wasm×t = nnzero WebAssembly SIMD on t threads (GEMM pool) ' +
+      'on resident tensors (in kernel memory), st×t = the same on ordinary arrays staged in and out; ' +
       'w×t/tw = wasm×t over tfjs-wasm' +
       (dagger ? "; † over tfjs-wasm's backward-to-input (it has no backward-to-weights)" : ''),
   );

@@ -109,6 +109,8 @@ describe('npm run bench -- --quick', function () {
       expect(has(kernel, 'nnzero', 1), kernel).to.equal(true);
       expect(has(kernel, 'nnzero-wasm', 1), kernel).to.equal(true);
       expect(has(kernel, 'nnzero-wasm', 2), kernel).to.equal(true);
+      expect(has(kernel, 'nnzero-wasm-staged', 1), kernel).to.equal(true);
+      expect(has(kernel, 'nnzero-wasm-staged', 2), kernel).to.equal(true);
       expect(has(kernel, 'tfjs-cpu', 1), kernel).to.equal(true);
     }
     expect(has('conv2d.forward', 'tfjs-wasm', 1)).to.equal(true);

@@ -411,14 +411,26 @@ export interface StagedOperand {
   rs: number;
   cs: number;
   // Element range [lo, lo + len) of the caller's array copied to byte `at` (span mode), or
-  // lo = -1 when the view was gathered row-major to `at` (gather mode).
+  // lo = -1 when the view was gathered row-major to `at` (gather mode), or lo = -2 when the
+  // array is resident storage (residentAlloc), used where it lies with nothing copied.
   lo: number;
   len: number;
   at: number;
 }
 
-// Bytes an operand needs in kernel memory: its span, or a dense copy if the span is sparse.
-function plan(rows: number, cols: number, off: number, rs: number, cs: number): StagedOperand {
+// Bytes an operand needs in kernel memory: its span, or a dense copy if the span is sparse, or
+// none when it is resident already.
+function plan(
+  x: Float32Array,
+  rows: number,
+  cols: number,
+  off: number,
+  rs: number,
+  cs: number,
+  inPlace = true,
+): StagedOperand {
+  const resident = inPlace ? residentAddress(x, off) : null;
+  if (resident !== null) return { ptr: resident, rs, cs, lo: -2, len: 0, at: 0 };
   const lo = off + Math.min(0, (rows - 1) * rs) + Math.min(0, (cols - 1) * cs);
   const hi = off + Math.max(0, (rows - 1) * rs) + Math.max(0, (cols - 1) * cs);
   const span = hi - lo + 1;
@@ -437,6 +449,7 @@ function stageIn(
   heap: Float32Array,
   copy: boolean,
 ): void {
+  if (s.lo === -2) return;
   const base = s.at >> 2;
   if (s.lo >= 0) {
     heap.set(x.subarray(s.lo, s.lo + s.len), base);
@@ -460,6 +473,7 @@ function stageOut(
   cs: number,
   heap: Float32Array,
 ): void {
+  if (s.lo === -2) return;
   const base = s.at >> 2;
   if (s.lo >= 0) {
     x.set(heap.subarray(base, base + s.len), s.lo);
@@ -922,9 +936,16 @@ export function gemmWasmStrided(
     return;
   }
   const k = gemmKernel();
-  const sa = plan(M, K, aOff, aRowStride, aColStride);
-  const sb = plan(K, N, bOff, bRowStride, bColStride);
-  const sc = plan(M, N, cOff, cRowStride, cColStride);
+  const sa = plan(a, M, K, aOff, aRowStride, aColStride);
+  const sb = plan(b, K, N, bOff, bRowStride, bColStride);
+  // C is written in place only if it shares no storage with a resident A or B, which the
+  // product must read unchanged to the end.
+  const shares = (x: Float32Array, s: StagedOperand): boolean =>
+    s.lo === -2 &&
+    x.buffer === c.buffer &&
+    x.byteOffset < c.byteOffset + c.byteLength &&
+    c.byteOffset < x.byteOffset + x.byteLength;
+  const sc = plan(c, M, N, cOff, cRowStride, cColStride, !shares(a, sa) && !shares(b, sb));
   const scratch = scratchBase(k);
   let top = operandBase(k);
   for (const s of [sa, sb, sc]) {

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import {
   createGemmKernel,
   gemmKernel,
+  gemmWasmStrided,
   kernelRegions,
   kernelView,
   residentAddress,
@@ -14,6 +15,7 @@ import {
   setGemmKernel,
 } from '../../lib/core/gemm-wasm.js';
 import { kernelZeros, residentZeros } from '../../lib/core/resident.js';
+import { Rng } from '../../lib/core/rng.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -106,5 +108,36 @@ describe('resident tensors', () => {
       child.on('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(stderr))));
     });
     expect(JSON.parse(result)).to.deep.equal({ reused: true, above: true, topDown: true });
+  });
+
+  // A product on resident operands reads and writes them in place; its bits are those of the
+  // same product on ordinary arrays, staged. C is staged after all when it shares storage with a
+  // resident A (here C is A itself): written in place, A would change under the product.
+  it('GEMM operands that are resident are used in place, to the same bits', () => {
+    const rng = new Rng(8);
+    const [M, N, K] = [37, 45, 70];
+    const normal = (n: number): Float32Array =>
+      Float32Array.from({ length: n }, () => rng.normal());
+    const [a, b, c] = [normal(M * K), normal(K * N), normal(M * N)];
+    const resident = (x: Float32Array): Float32Array => {
+      const r = residentZeros([x.length])!.data;
+      r.set(x);
+      return r;
+    };
+    const expected = Float32Array.from(c);
+    gemmWasmStrided(M, N, K, 0.5, a, 0, K, 1, b, 0, 1, K, 0.25, expected, 0, N, 1);
+    const [ar, br, cr] = [resident(a), resident(b), resident(c)];
+    gemmWasmStrided(M, N, K, 0.5, ar, 0, K, 1, br, 0, 1, K, 0.25, cr, 0, N, 1);
+    expect(cr.findIndex((v, i) => !Object.is(v, expected[i]))).to.equal(-1, 'all resident');
+    // In place: A ← A·B, against the staged product of a copy. Square and deeper than the
+    // kernel's KC = 512, so that A's later columns would be read after C overwrote them.
+    const Q = 520;
+    const sq = normal(Q * Q);
+    const bb = normal(Q * Q);
+    const want = new Float32Array(Q * Q);
+    gemmWasmStrided(Q, Q, Q, 1, sq, 0, Q, 1, bb, 0, Q, 1, 0, want, 0, Q, 1);
+    const sqr = resident(sq);
+    gemmWasmStrided(Q, Q, Q, 1, sqr, 0, Q, 1, bb, 0, Q, 1, 0, sqr, 0, Q, 1);
+    expect(sqr.findIndex((v, i) => !Object.is(v, want[i]))).to.equal(-1, 'C is A');
   });
 });

@@ -744,7 +744,9 @@ function release(k: GemmKernel, at: number, bytes: number): void {
 export function residentAlloc(length: number): Float32Array | null {
   if (!wasmSimdSupported) return null;
   const k = gemmKernel();
-  if (!(k.memory.buffer instanceof SharedArrayBuffer)) return null;
+  // Pages that are not cross-origin isolated have no SharedArrayBuffer global at all.
+  const shared = typeof SharedArrayBuffer !== 'undefined';
+  if (!shared || !(k.memory.buffer instanceof SharedArrayBuffer)) return null;
   let arena = arenas.get(k);
   if (arena === undefined) arenas.set(k, (arena = { top: 0, holes: [] }));
   const bytes = align64(Math.max(1, length) * 4);

@@ -68,6 +68,20 @@ describe('resident tensors', () => {
     }
   });
 
+  // A page that is not cross-origin isolated has no SharedArrayBuffer global (the style page's
+  // worker in test-web hung on the ReferenceError before this was handled).
+  it('without a SharedArrayBuffer global there are none, and no error', () => {
+    const g = globalThis as { SharedArrayBuffer?: unknown };
+    const saved = g.SharedArrayBuffer;
+    delete g.SharedArrayBuffer;
+    try {
+      expect(residentZeros([4])).to.equal(null);
+      expect(kernelZeros([4]).data).to.be.instanceOf(Float32Array);
+    } finally {
+      g.SharedArrayBuffer = saved;
+    }
+  });
+
   // Needs a collection on demand, so it runs in a child process started with --expose-gc.
   it('a collected tensor gives its block back: holes are reused, the top comes down', async () => {
     const script = `

@@ -7,6 +7,7 @@ import {
   assertShape,
   contiguous,
   dtypeOf,
+  kernelZeros,
   reuseTensor,
   zeros,
   type DType,
@@ -114,6 +115,14 @@ export class StyleTransferLoss {
   readonly #styleTargets = new Map<string, StyleTarget>();
   // The network input and every loss gradient, by role: reused by each evaluation (same shapes).
   readonly #buffers = new Map<string, Tensor>();
+
+  // The network's input and the tap gradients are kept from call to call; float32 ones live in
+  // the kernel's memory (kernelZeros), so the network reads them there without copies.
+  #buffer(key: string, shape: readonly number[], dtype: DType): Tensor {
+    return reuseTensor(this.#buffers, key, shape, dtype, (sh, d) =>
+      d === 'float32' ? kernelZeros(sh) : zeros(sh, d),
+    );
+  }
   /** Evaluations so far. */
   evaluations = 0;
 
@@ -199,7 +208,7 @@ export class StyleTransferLoss {
     assertShape(image, this.shape, 'StyleTransferLoss.evaluate image');
     this.evaluations++;
     const [H, W] = [this.shape[1], this.shape[2]];
-    const input = reuseTensor(this.#buffers, 'input', [1, 3, H, W], this.#dtype);
+    const input = this.#buffer('input', [1, 3, H, W], this.#dtype);
     const x = preprocess(image, this.net.preprocessing, this.#dtype, input);
     const feats = this.net.forward(x, this.#taps);
     const grads = new Map<string, Tensor>();
@@ -219,7 +228,7 @@ export class StyleTransferLoss {
       const F = feats.get(layer)!;
       const r = contentLoss(F, this.#contentTargets.get(layer)!, {
         normalize: this.#normalize,
-        out: reuseTensor(this.#buffers, `content ${layer}`, F.shape, dtypeOf(F)),
+        out: this.#buffer(`content ${layer}`, F.shape, dtypeOf(F)),
       });
       content += this.#contentWeight * weight * r.loss;
       addGrad(layer, r.dF, this.#contentWeight * weight);
@@ -227,7 +236,7 @@ export class StyleTransferLoss {
     let style = 0;
     for (const { layer, weight } of this.#styleLayers) {
       const F = feats.get(layer)!;
-      const out = reuseTensor(this.#buffers, `style ${layer}`, F.shape, dtypeOf(F));
+      const out = this.#buffer(`style ${layer}`, F.shape, dtypeOf(F));
       const r = styleLoss(F, this.#styleTargets.get(layer)!, out);
       style += this.#styleWeight * weight * r.loss;
       addGrad(layer, r.dF, this.#styleWeight * weight);

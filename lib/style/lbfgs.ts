@@ -73,11 +73,74 @@ function axpy(y: Float64Array, a: number, x: Float64Array): void {
   for (let i = 0; i < y.length; i++) y[i] += a * x[i]!;
 }
 
+// y ← y + a·x, returning zᵀy of the updated y (summed in index order, so the same bits as a
+// dotProduct(z, y) afterwards): one pass over y where the two-loop recursion would make two.
+function axpyDot(y: Float64Array, a: number, x: Float64Array, z: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < y.length; i++) {
+    const v = y[i]! + a * x[i]!;
+    y[i] = v;
+    s += z[i]! * v;
+  }
+  return s;
+}
+
+// y ← γ·(y + a·x), returning zᵀy of the result: the first loop's last update, H₀ = γI, and the
+// second loop's first dot product in one pass.
+function axpyScaleDot(
+  y: Float64Array,
+  a: number,
+  x: Float64Array,
+  gamma: number,
+  z: Float64Array,
+): number {
+  let s = 0;
+  for (let i = 0; i < y.length; i++) {
+    const v = (y[i]! + a * x[i]!) * gamma;
+    y[i] = v;
+    s += z[i]! * v;
+  }
+  return s;
+}
+
 /**
  * The two-loop recursion (Nocedal & Wright alg. 7.4): q ← H q, where H is the L-BFGS inverse
  * Hessian built from the pairs (s, y), oldest first, with H₀ = γI. `alpha` is scratch.
+ * Written step by step (twoLoopRecursionReference) it is, for k newest to oldest, αₖ = ρₖ sₖᵀq, q ← q − αₖ yₖ; then q ← γq;
+ * then for k oldest to newest, β = ρₖ yₖᵀq, q ← q + (αₖ − β) sₖ. Here each update of q also
+ * computes the dot product the next step needs, in the same pass (the same sums in the same
+ * order, so the same bits): with 50 pairs of 196k floats the recursion moved about 790 MB per
+ * iteration, near one core's bandwidth, and the fused passes move a fifth less.
  */
-function twoLoopRecursion(
+export function twoLoopRecursion(
+  q: Float64Array,
+  S: readonly Float64Array[],
+  Y: readonly Float64Array[],
+  rho: readonly number[],
+  gamma: number,
+  alpha: Float64Array,
+): void {
+  const m = S.length;
+  if (m === 0) {
+    for (let i = 0; i < q.length; i++) q[i] *= gamma;
+    return;
+  }
+  let d = dotProduct(S[m - 1]!, q); // sₖᵀq for the newest k
+  for (let k = m - 1; k > 0; k--) {
+    alpha[k] = rho[k]! * d;
+    d = axpyDot(q, -alpha[k]!, Y[k]!, S[k - 1]!);
+  }
+  alpha[0] = rho[0]! * d;
+  d = axpyScaleDot(q, -alpha[0]!, Y[0]!, gamma, Y[0]!); // y₀ᵀq after q ← γ(q − α₀y₀)
+  for (let k = 0; k < m - 1; k++) {
+    const beta = rho[k]! * d;
+    d = axpyDot(q, alpha[k]! - beta, S[k]!, Y[k + 1]!);
+  }
+  axpy(q, alpha[m - 1]! - rho[m - 1]! * d, S[m - 1]!);
+}
+
+/** twoLoopRecursion written step by step, as the algorithm reads: the reference the tests hold it to. */
+export function twoLoopRecursionReference(
   q: Float64Array,
   S: readonly Float64Array[],
   Y: readonly Float64Array[],

@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import { DivergenceError } from '../../lib/core/index.js';
+import { Rng } from '../../lib/core/index.js';
 import { Adam, LBFGS, type Objective } from '../../lib/style/index.js';
+import { twoLoopRecursion, twoLoopRecursionReference } from '../../lib/style/lbfgs.js';
 
 // Rosenbrock in n dimensions: Σ 100 (x[i+1] − x[i]²)² + (1 − x[i])², minimum 0 at all ones.
 const rosenbrock: Objective = (x, g) => {
@@ -184,5 +186,31 @@ describe('Adam', () => {
     const l = new LBFGS({ maxIterations: 100, maxEvaluations: 100 }).minimize(rosenbrock, x0);
     expect(l.evaluations).to.be.at.most(a.evaluations);
     expect(l.loss).to.be.below(a.loss);
+  });
+});
+
+describe('the two-loop recursion', () => {
+  // The fused passes compute the same sums in the same order as the step-by-step algorithm, so
+  // q and α come out with the same bits, for no pairs, one pair and several.
+  it('fused gives the bits of the step-by-step reference', () => {
+    const rng = new Rng(12);
+    const n = 1003;
+    const vec = (): Float64Array => Float64Array.from({ length: n }, () => rng.normal());
+    for (const m of [0, 1, 2, 7]) {
+      const S = Array.from({ length: m }, vec);
+      const Y = Array.from({ length: m }, vec);
+      const rho = Array.from({ length: m }, () => 1 / (1 + rng.uniform()));
+      const q0 = vec();
+      const [q1, q2] = [Float64Array.from(q0), Float64Array.from(q0)];
+      const [a1, a2] = [new Float64Array(m), new Float64Array(m)];
+      twoLoopRecursion(q1, S, Y, rho, 0.7, a1);
+      twoLoopRecursionReference(q2, S, Y, rho, 0.7, a2);
+      expect(
+        q1.findIndex((v, i) => !Object.is(v, q2[i])),
+        `q, ${m} pairs`,
+      ).to.equal(-1);
+      expect(Array.from(a1)).to.deep.equal(Array.from(a2), `α, ${m} pairs`);
+      if (m > 0) expect(q1.some((v, i) => v !== q0[i])).to.equal(true, 'q changed');
+    }
   });
 });

@@ -7,6 +7,7 @@ import {
   contiguous,
   dtypeOf,
   isContiguous,
+  kernelZeros,
   zeros,
   type Tensor,
 } from '../core/index.js';
@@ -73,14 +74,15 @@ function rowMeans(f: Tensor['data'], C: number, M: number): Float64Array {
 
 // The centred features F − μ1ᵀ, in the features' own dtype so float32 layers stay on the SIMD
 // GEMM. One scratch buffer per dtype, grown to the largest layer and reused: callers read the
-// result before they return, so an iteration allocates nothing here.
+// result before they return, so an iteration allocates nothing here. The float32 one lives in the
+// kernel's memory where it can (kernelZeros), so the Gram products read it without a copy.
 let centred32: Float32Array = new Float32Array(0);
 let centred64: Float64Array = new Float64Array(0);
 
 function centre(f: Tensor['data'], C: number, M: number, mu: Float64Array): Tensor['data'] {
   let out: Tensor['data'];
   if (f instanceof Float32Array) {
-    if (centred32.length < C * M) centred32 = new Float32Array(C * M);
+    if (centred32.length < C * M) centred32 = kernelZeros([C * M]).data;
     out = centred32;
   } else {
     if (centred64.length < C * M) centred64 = new Float64Array(C * M);

@@ -707,6 +707,8 @@ interface Arena {
 }
 
 const arenas = new WeakMap<GemmKernel, Arena>();
+// At most this much of kernel memory is resident storage (1 GiB of the 2 GiB it can have).
+const RESIDENT_MAX_BYTES = 2 ** 30;
 // The kernel each resident array's buffer belongs to (the buffer objects of one shared memory
 // differ from growth to growth, so each is recorded as it is handed out).
 const residentBuffers = new WeakMap<ArrayBufferLike, GemmKernel>();
@@ -758,11 +760,21 @@ export function residentAlloc(length: number): Float32Array | null {
     if (h[1] === bytes) arena.holes.splice(hole, 1);
     else arena.holes[hole] = [h[0] + bytes, h[1] - bytes];
   } else {
+    // Past RESIDENT_MAX_BYTES the rest of the memory (at most 2 GiB) is left to the calls'
+    // operands: such a tensor is an ordinary array instead (a 1024 px style transfer's
+    // activations alone take several GB).
+    if (arena.top + bytes > RESIDENT_MAX_BYTES) return null;
     at = arena.top;
     arena.top += bytes;
   }
   // Memory up to the new top; the block may hold an old array's values, so it is zeroed.
-  const heap = kernelView(k, k.heap + arena.top);
+  let heap: Float32Array;
+  try {
+    heap = kernelView(k, k.heap + arena.top);
+  } catch {
+    release(k, at, bytes); // the memory could not grow (the machine's limit): no block
+    return null;
+  }
   const array = new Float32Array(heap.buffer, k.heap + at, length);
   array.fill(0);
   residentBuffers.set(array.buffer, k);

@@ -68,6 +68,16 @@ describe('resident tensors', () => {
     }
   });
 
+  // Kernel memory has at most 2 GiB; resident storage takes at most half, the calls' operands
+  // need the rest (a 1024 px style transfer's activations are several GB: ordinary arrays then).
+  it('past 1 GiB there is no resident storage, and nothing was reserved for it', () => {
+    const k = gemmKernel();
+    const base = scratchBase(k);
+    expect(residentZeros([2 ** 28 + 16])).to.equal(null);
+    expect(scratchBase(k)).to.equal(base);
+    expect(residentZeros([16])).to.not.equal(null);
+  });
+
   // A page that is not cross-origin isolated has no SharedArrayBuffer global (the style page's
   // worker in test-web hung on the ReferenceError before this was handled).
   it('without a SharedArrayBuffer global there are none, and no error', () => {

@@ -4,34 +4,31 @@
 // mispredicts half the time on real activations and the kernel selects lanes instead; the staging
 // copies are bulk copies for dense tensors, and resident tensors (residentZeros) need none. Same
 // results as pool.ts, which stays the reference.
-import { gemmKernel, kernelRegions, type Tensor } from '../core/index.js';
+import { gemmKernel, kernelRegions, sizeOf, type Tensor } from '../core/index.js';
 import { type PoolGeometry } from './geometry.js';
 import { residentSlices, stageSlices, unstageSlices } from './staging.js';
 
 // Lay out kernel memory for an input and an output tensor (plus `extra` floats), each at its own
-// place when resident, else in a staging region; the input is staged here.
+// place when resident, else in a staging region; the input is staged here. `finish` copies the
+// output back unless the kernel wrote it in place.
 function operands(
   input: Tensor,
   output: Tensor,
   extra: number,
-): { heap: Float32Array; inAt: number; outAt: number; extraAt: number } {
+): { heap: Float32Array; inAt: number; outAt: number; extraAt: number; finish: () => void } {
   const [inIn, outIn] = [residentSlices(input, 0), residentSlices(output, 0)];
-  const N = input.shape[0]!;
-  const size = (t: Tensor): number => t.shape.reduce((a, b) => a * b, 1);
   const { heap, at } = kernelRegions([
-    inIn === null ? size(input) : 0,
-    outIn === null ? size(output) : 0,
+    inIn === null ? sizeOf(input.shape) : 0,
+    outIn === null ? sizeOf(output.shape) : 0,
     extra,
   ]);
   const inAt = inIn ?? at[0]!;
-  if (inIn === null) stageSlices(heap, inAt >> 2, input, 0, N);
-  return { heap, inAt, outAt: outIn ?? at[1]!, extraAt: at[2]! };
-}
-
-// Copy the output back unless it is resident (then the kernel wrote it in place).
-function finish(output: Tensor, heap: Float32Array, outAt: number): void {
-  if (residentSlices(output, 0) === null)
-    unstageSlices(output, 0, output.shape[0]!, heap, outAt >> 2);
+  const outAt = outIn ?? at[1]!;
+  if (inIn === null) stageSlices(heap, inAt >> 2, input, 0, input.shape[0]!);
+  const finish = (): void => {
+    if (outIn === null) unstageSlices(output, 0, output.shape[0]!, heap, outAt >> 2);
+  };
+  return { heap, inAt, outAt, extraAt: at[2]!, finish };
 }
 
 /** maxPool2dForward on the kernel, for 2×2 windows at stride 2 inside the input (float32). */
@@ -44,9 +41,9 @@ export function maxPool2x2ForwardWasm(
   const { N, C, H, W, outH, outW } = geom;
   const planes = N * C;
   const size = planes * outH * outW;
-  const { heap, inAt, outAt, extraAt } = operands(x, out, size);
+  const { heap, inAt, outAt, extraAt, finish } = operands(x, out, size);
   gemmKernel().exports.maxPool2x2Forward(inAt, planes, H, W, outH, outW, outAt, extraAt);
-  finish(out, heap, outAt);
+  finish();
   argmax.set(new Int32Array(heap.buffer, extraAt, size));
 }
 
@@ -60,24 +57,24 @@ export function maxPool2x2BackwardWasm(
   const { N, C, H, W, outH, outW } = geom;
   const planes = N * C;
   const size = planes * outH * outW;
-  const { heap, inAt, outAt, extraAt } = operands(dy, dx, size);
+  const { heap, inAt, outAt, extraAt, finish } = operands(dy, dx, size);
   new Int32Array(heap.buffer, extraAt, size).set(argmax);
   gemmKernel().exports.maxPool2x2Backward(inAt, extraAt, planes, H, W, outH, outW, outAt);
-  finish(dx, heap, outAt);
+  finish();
 }
 
 /** avgPool2dForward on the kernel, for 2×2 windows at stride 2 inside the input (float32). */
 export function avgPool2x2ForwardWasm(out: Tensor, x: Tensor, geom: PoolGeometry): void {
   const { N, C, H, W, outH, outW } = geom;
-  const { heap, inAt, outAt } = operands(x, out, 0);
+  const { inAt, outAt, finish } = operands(x, out, 0);
   gemmKernel().exports.avgPool2x2Forward(inAt, N * C, H, W, outH, outW, outAt);
-  finish(out, heap, outAt);
+  finish();
 }
 
 /** avgPool2dBackward on the kernel (overwrites dx), for the geometry of avgPool2x2ForwardWasm. */
 export function avgPool2x2BackwardWasm(dx: Tensor, dy: Tensor, geom: PoolGeometry): void {
   const { N, C, H, W, outH, outW } = geom;
-  const { heap, inAt, outAt } = operands(dy, dx, 0);
+  const { inAt, outAt, finish } = operands(dy, dx, 0);
   gemmKernel().exports.avgPool2x2Backward(inAt, N * C, H, W, outH, outW, outAt);
-  finish(dx, heap, outAt);
+  finish();
 }

@@ -34,7 +34,7 @@ export {
   maxAbs,
   allFinite,
 } from './ndarray.js';
-export { residentZeros, kernelZeros } from './resident.js';
+export { residentZeros, kernelZeros, bufferZeros } from './resident.js';
 export { Rng } from './rng.js';
 export { type GemmArray, type GemmMatrix, gemm, gemmNaive, gemmStrided } from './gemm.js';
 export {

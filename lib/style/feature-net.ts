@@ -22,7 +22,7 @@ import {
   ShapeError,
   contiguous,
   dtypeOf,
-  kernelZeros,
+  bufferZeros,
   reuseTensor,
   zeros,
   type DType,
@@ -87,9 +87,7 @@ export class SequentialFeatureNet implements FeatureNet {
   // Activations and gradients are kept from call to call; float32 ones live in the kernel's
   // memory (kernelZeros), where the conv, ReLU and sum kernels work on them without copies.
   #buffer(key: string, shape: readonly number[], dtype: DType): Tensor {
-    return reuseTensor(this.#buffers, key, shape, dtype, (s, d) =>
-      d === 'float32' ? kernelZeros(s) : zeros(s, d),
-    );
+    return reuseTensor(this.#buffers, key, shape, dtype, bufferZeros);
   }
   readonly #argmaxes = new Map<number, Int32Array>();
 

@@ -7,7 +7,7 @@ import {
   assertShape,
   contiguous,
   dtypeOf,
-  kernelZeros,
+  bufferZeros,
   reuseTensor,
   zeros,
   type DType,
@@ -119,9 +119,7 @@ export class StyleTransferLoss {
   // The network's input and the tap gradients are kept from call to call; float32 ones live in
   // the kernel's memory (kernelZeros), so the network reads them there without copies.
   #buffer(key: string, shape: readonly number[], dtype: DType): Tensor {
-    return reuseTensor(this.#buffers, key, shape, dtype, (sh, d) =>
-      d === 'float32' ? kernelZeros(sh) : zeros(sh, d),
-    );
+    return reuseTensor(this.#buffers, key, shape, dtype, bufferZeros);
   }
   /** Evaluations so far. */
   evaluations = 0;

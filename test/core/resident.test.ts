@@ -14,7 +14,7 @@ import {
   scratchBase,
   setGemmKernel,
 } from '../../lib/core/gemm-wasm.js';
-import { kernelZeros, residentZeros } from '../../lib/core/resident.js';
+import { bufferZeros, kernelZeros, residentZeros } from '../../lib/core/resident.js';
 import { Rng } from '../../lib/core/rng.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -40,6 +40,14 @@ describe('resident tensors', () => {
     expect(heap[(at >> 2) + 5]).to.equal(5.5);
     heap[(at >> 2) + 6] = -1;
     expect(t.data[6]).to.equal(-1);
+  });
+
+  it('bufferZeros: float32 buffers resident, float64 ones ordinary', () => {
+    const f32 = bufferZeros([2, 3], 'float32');
+    const f64 = bufferZeros([2, 3], 'float64');
+    expect(residentAddress(f32.data, 0)).to.be.a('number');
+    expect(f64.data).to.be.instanceOf(Float64Array);
+    expect(f64.shape).to.deep.equal([2, 3]);
   });
 
   it('ordinary arrays, views of other memory and other kernels are not resident', () => {

@@ -42,6 +42,7 @@ export {
   type GemmKernelExports,
   type ConvPass,
   type Im2colArgs,
+  type ProductArgs,
   type KernelRegions,
   gemmKernel,
   gemmWasm,

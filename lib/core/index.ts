@@ -40,6 +40,7 @@ export {
   type GemmKernelExports,
   type ConvPass,
   type Im2colArgs,
+  type ProductArgs,
   type KernelRegions,
   gemmKernel,
   gemmWasm,

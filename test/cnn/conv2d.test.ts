@@ -336,6 +336,10 @@ const blockEdges: [string, Shape][] = [
     'three images, two per product',
     { N: 3, C: 32, F: 3, H: 72, W: 72, k: [3, 3], options: { pad: 1 } },
   ],
+  [
+    'dw in 16 pieces of the columns and the four left over',
+    { N: 1, C: 2, F: 32, H: 242, W: 242, k: [3, 3], options: { pad: 1 } },
+  ],
 ];
 
 describe('conv2d in WebAssembly kernel memory (float32)', () => {
@@ -585,6 +589,13 @@ const poolShapes: [string, Shape, boolean][] = [
     true,
   ],
   ['three images, two per product', blockEdges[3]![1], true],
+  // [cols; 1] narrow (K1 = 19 ≤ F) and deep (19 · 242² ≥ 1M): dw in 16 pieces of the columns,
+  // one product each, plus the four columns left over.
+  [
+    'backward-to-weights in pieces of the columns',
+    { N: 1, C: 2, F: 32, H: 242, W: 242, k: [3, 3], options: { pad: 1 } },
+    true,
+  ],
   [
     'below the threshold',
     { N: 2, C: 3, F: 4, H: 9, W: 8, k: [3, 3], options: { pad: 1, stride: 2 } },
@@ -625,7 +636,7 @@ describe('conv2d with im2col / col2im on the thread pool', () => {
   }
 
   it('the bit comparison catches a one-ulp change (negative control)', () => {
-    const one = wasmPassBits(poolShapes[3]![1], 21, 'contiguous');
+    const one = wasmPassBits(poolShapes[4]![1], 21, 'contiguous');
     const changed = Uint32Array.from(one.bits[1]!);
     changed[5]! ^= 1;
     expect(changed.findIndex((v, j) => v !== one.bits[1]![j])).to.equal(5);

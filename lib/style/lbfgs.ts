@@ -60,9 +60,22 @@ export interface LBFGSOptions {
   onIteration?: IterationCallback;
 }
 
+// aᵀb. Every dot product here is summed the same way, in four running sums (entries i ≡ 0, 1,
+// 2, 3 mod 4) added at the end as (s0 + s1) + (s2 + s3), then the last n mod 4 entries: one
+// running sum waits a floating-point add's latency (3–4 cycles) per entry, four do not, and the
+// two-loop recursion is 100 such sums of 196k entries per iteration at 256 px.
 function dotProduct(a: Float64Array, b: Float64Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
+  const n = a.length;
+  const end = n - (n % 4);
+  let [s0, s1, s2, s3] = [0, 0, 0, 0];
+  for (let i = 0; i < end; i += 4) {
+    s0 += a[i]! * b[i]!;
+    s1 += a[i + 1]! * b[i + 1]!;
+    s2 += a[i + 2]! * b[i + 2]!;
+    s3 += a[i + 3]! * b[i + 3]!;
+  }
+  let s = s0 + s1 + (s2 + s3);
+  for (let i = end; i < n; i++) s += a[i]! * b[i]!;
   return s;
 }
 
@@ -76,8 +89,25 @@ function axpy(y: Float64Array, a: number, x: Float64Array): void {
 // y ← y + a·x, returning zᵀy of the updated y (summed in index order, so the same bits as a
 // dotProduct(z, y) afterwards): one pass over y where the two-loop recursion would make two.
 function axpyDot(y: Float64Array, a: number, x: Float64Array, z: Float64Array): number {
-  let s = 0;
-  for (let i = 0; i < y.length; i++) {
+  const n = y.length;
+  const end = n - (n % 4);
+  let [s0, s1, s2, s3] = [0, 0, 0, 0];
+  for (let i = 0; i < end; i += 4) {
+    const v0 = y[i]! + a * x[i]!;
+    const v1 = y[i + 1]! + a * x[i + 1]!;
+    const v2 = y[i + 2]! + a * x[i + 2]!;
+    const v3 = y[i + 3]! + a * x[i + 3]!;
+    y[i] = v0;
+    y[i + 1] = v1;
+    y[i + 2] = v2;
+    y[i + 3] = v3;
+    s0 += z[i]! * v0;
+    s1 += z[i + 1]! * v1;
+    s2 += z[i + 2]! * v2;
+    s3 += z[i + 3]! * v3;
+  }
+  let s = s0 + s1 + (s2 + s3);
+  for (let i = end; i < n; i++) {
     const v = y[i]! + a * x[i]!;
     y[i] = v;
     s += z[i]! * v;
@@ -94,8 +124,25 @@ function axpyScaleDot(
   gamma: number,
   z: Float64Array,
 ): number {
-  let s = 0;
-  for (let i = 0; i < y.length; i++) {
+  const n = y.length;
+  const end = n - (n % 4);
+  let [s0, s1, s2, s3] = [0, 0, 0, 0];
+  for (let i = 0; i < end; i += 4) {
+    const v0 = (y[i]! + a * x[i]!) * gamma;
+    const v1 = (y[i + 1]! + a * x[i + 1]!) * gamma;
+    const v2 = (y[i + 2]! + a * x[i + 2]!) * gamma;
+    const v3 = (y[i + 3]! + a * x[i + 3]!) * gamma;
+    y[i] = v0;
+    y[i + 1] = v1;
+    y[i + 2] = v2;
+    y[i + 3] = v3;
+    s0 += z[i]! * v0;
+    s1 += z[i + 1]! * v1;
+    s2 += z[i + 2]! * v2;
+    s3 += z[i + 3]! * v3;
+  }
+  let s = s0 + s1 + (s2 + s3);
+  for (let i = end; i < n; i++) {
     const v = (y[i]! + a * x[i]!) * gamma;
     y[i] = v;
     s += z[i]! * v;

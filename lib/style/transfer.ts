@@ -14,6 +14,7 @@ import {
   type Tensor,
   type Tensor32,
 } from '../core/index.js';
+import { addIntoResident } from '../cnn/index.js';
 import { Adam } from './adam.js';
 import { LBFGS, type IterationInfo, type Minimizer, type Objective } from './lbfgs.js';
 import {
@@ -210,34 +211,37 @@ export class StyleTransferLoss {
     const x = preprocess(image, this.net.preprocessing, this.#dtype, input);
     const feats = this.net.forward(x, this.#taps);
     const grads = new Map<string, Tensor>();
-    const addGrad = (layer: string, g: Tensor, w: number): void => {
+    // Each loss writes its gradient already multiplied by its weight (gradientScale), so a
+    // layer's gradient is the first loss's buffer, plus any other loss's at the same layer.
+    const addGrad = (layer: string, g: Tensor): void => {
       const acc = grads.get(layer);
-      const gd = g.data;
       if (acc === undefined) {
-        for (let i = 0; i < gd.length; i++) gd[i]! *= w;
         grads.set(layer, g);
-      } else {
-        const ad = acc.data;
-        for (let i = 0; i < gd.length; i++) ad[i] += w * gd[i]!;
+      } else if (!addIntoResident(acc.data, g.data)) {
+        const [ad, gd] = [acc.data, g.data];
+        for (let i = 0, end = gd.length; i < end; i++) ad[i] += gd[i]!;
       }
     };
     let content = 0;
     for (const { layer, weight } of this.#contentLayers) {
       const F = feats.get(layer)!;
+      const w = this.#contentWeight * weight;
       const r = contentLoss(F, this.#contentTargets.get(layer)!, {
         normalize: this.#normalize,
         out: this.#buffer(`content ${layer}`, F.shape, dtypeOf(F)),
+        gradientScale: w,
       });
-      content += this.#contentWeight * weight * r.loss;
-      addGrad(layer, r.dF, this.#contentWeight * weight);
+      content += w * r.loss;
+      addGrad(layer, r.dF);
     }
     let style = 0;
     for (const { layer, weight } of this.#styleLayers) {
       const F = feats.get(layer)!;
       const out = this.#buffer(`style ${layer}`, F.shape, dtypeOf(F));
-      const r = styleLoss(F, this.#styleTargets.get(layer)!, out);
-      style += this.#styleWeight * weight * r.loss;
-      addGrad(layer, r.dF, this.#styleWeight * weight);
+      const w = this.#styleWeight * weight;
+      const r = styleLoss(F, this.#styleTargets.get(layer)!, out, w);
+      style += w * r.loss;
+      addGrad(layer, r.dF);
     }
     let tv = 0;
     let dTv: Tensor | undefined;

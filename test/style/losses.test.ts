@@ -1,5 +1,13 @@
 import { expect } from 'chai';
-import { Rng, checkGradients, copy, fromArray, toArray, zeros } from '../../lib/core/index.js';
+import {
+  Rng,
+  checkGradients,
+  copy,
+  fromArray,
+  toArray,
+  zeros,
+  type Tensor,
+} from '../../lib/core/index.js';
 import {
   blendStyleTargets,
   contentLoss,
@@ -167,6 +175,23 @@ describe('loss gradients into a given buffer', () => {
     const tv = totalVariation(image, tvOut);
     expect(tv.dImage).to.equal(tvOut);
     expect(Array.from(tvOut.data)).to.deep.equal(Array.from(totalVariation(image).dImage.data));
+  });
+
+  it('scales the gradient, not the loss, by gradientScale (the layer weight the caller folds in)', () => {
+    const close = (a: Tensor, b: Tensor, w: number, what: string): void => {
+      const worst = Math.max(...Array.from(a.data, (v, i) => Math.abs(v - w * b.data[i]!)));
+      const size = Math.max(...Array.from(b.data, (v) => Math.abs(w * v)));
+      expect(worst / size).to.be.below(1e-6, what);
+    };
+    for (const statistic of ['gram', 'centred'] as const) {
+      const target = styleTarget(S, { statistic, normalize: 'target' });
+      const [plain, scaled] = [styleLoss(F, target), styleLoss(F, target, undefined, -2.5)];
+      expect(scaled.loss).to.equal(plain.loss);
+      close(scaled.dF, plain.dF, -2.5, statistic);
+    }
+    const [plain, scaled] = [contentLoss(F, P), contentLoss(F, P, { gradientScale: 3e3 })];
+    expect(scaled.loss).to.equal(plain.loss);
+    close(scaled.dF, plain.dF, 3e3, 'content');
   });
 
   it('refuses a buffer of another shape or dtype, naming both shapes', () => {

@@ -53,3 +53,66 @@ export function addInto(d: usize, blocks: i32, t: usize, block: i32): void {
     store<f32>(d + at, load<f32>(d + at) + load<f32>(t + at));
   }
 }
+
+// Row passes of the centred style statistic (lib/style/losses.ts) over `rows` rows of M float32
+// values each, with per-row float64 numbers: the arithmetic of the plain TypeScript loops they
+// replace, lane by lane (float32 promoted to float64, the result rounded back to float32), so
+// they give its bits. Each row is one channel of the pool's channel passes.
+
+/**
+ * sums[r] ← Σₖ f[r, k] in float64, summed as the TypeScript rowSum: four running sums of the
+ * entries k ≡ 0, 1, 2, 3 (mod 4), added as (s0 + s1) + (s2 + s3), then the last M mod 4 entries.
+ */
+export function rowSums(f: usize, rows: i32, sums: usize, M: i32): void {
+  const end = M - (M % 4);
+  for (let r = 0; r < rows; r++) {
+    const row = f + (((r * M) << 2) as usize);
+    let s01 = f64x2.splat(0); // lanes s0, s1
+    let s23 = f64x2.splat(0); // lanes s2, s3
+    for (let k = 0; k < end; k += 4) {
+      const v = v128.load(row + ((k << 2) as usize));
+      s01 = f64x2.add(s01, f64x2.promote_low_f32x4(v));
+      s23 = f64x2.add(s23, f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1)));
+    }
+    let s =
+      f64x2.extract_lane(s01, 0) +
+      f64x2.extract_lane(s01, 1) +
+      (f64x2.extract_lane(s23, 0) + f64x2.extract_lane(s23, 1));
+    for (let k = end; k < M; k++) s += <f64>load<f32>(row + ((k << 2) as usize));
+    store<f64>(sums + ((r << 3) as usize), s);
+  }
+}
+
+/** out[r, k] ← f[r, k] − mu[r] (float64 difference, rounded to float32). */
+export function centreRows(f: usize, rows: i32, mu: usize, out: usize, M: i32): void {
+  addRowNumbers(f, rows, mu, out, M, -1);
+}
+
+/** d[r, k] ← d[r, k] + g[r] (float64 sum, rounded to float32). */
+export function addRowConstants(d: usize, rows: i32, g: usize, M: i32): void {
+  addRowNumbers(d, rows, g, d, M, 1);
+}
+
+// out[r, k] ← f[r, k] + sign·c[r] in float64, rounded to float32; sign is ±1, so the product is
+// exact and x + (−c) is the subtraction x − c.
+function addRowNumbers(f: usize, rows: i32, c: usize, out: usize, M: i32, sign: f64): void {
+  for (let r = 0; r < rows; r++) {
+    const at = ((r * M) << 2) as usize;
+    const cr = sign * load<f64>(c + ((r << 3) as usize));
+    const vc = f64x2.splat(cr);
+    let k = 0;
+    for (; k + 4 <= M; k += 4) {
+      const p = at + ((k << 2) as usize);
+      const v = v128.load(f + p);
+      const lo = f32x4.demote_f64x2_zero(f64x2.add(f64x2.promote_low_f32x4(v), vc));
+      const hi = f32x4.demote_f64x2_zero(
+        f64x2.add(f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1)), vc),
+      );
+      v128.store(out + p, i64x2.shuffle(lo, hi, 0, 2));
+    }
+    for (; k < M; k++) {
+      const p = at + ((k << 2) as usize);
+      store<f32>(out + p, <f32>(<f64>load<f32>(f + p) + cr));
+    }
+  }
+}

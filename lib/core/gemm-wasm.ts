@@ -186,6 +186,12 @@ export interface GemmKernelExports {
   reluBackward(dy: number, blocks: number, y: number, dx: number, block: number): void;
   /** d ← d + t over blocks·block floats. */
   addInto(d: number, blocks: number, t: number, block: number): void;
+  /** sums[r] ← Σₖ f[r, k] (float64 at `sums`) for rows of M floats, in rowSum's order. */
+  rowSums(f: number, rows: number, sums: number, M: number): void;
+  /** out[r, k] ← f[r, k] − mu[r] (mu float64), rounded to float32. */
+  centreRows(f: number, rows: number, mu: number, out: number, M: number): void;
+  /** d[r, k] ← d[r, k] + g[r] (g float64), rounded to float32. */
+  addRowConstants(d: number, rows: number, g: number, M: number): void;
 }
 
 /**
@@ -232,6 +238,9 @@ const KERNEL_FUNCTIONS = [
   'reluForward',
   'reluBackward',
   'addInto',
+  'rowSums',
+  'centreRows',
+  'addRowConstants',
 ] as const satisfies readonly (keyof GemmKernelExports)[];
 
 // (module (func (result v128) v128.const 0)): validates only where SIMD is implemented.
@@ -340,6 +349,9 @@ export function kernelExports(instance: WebAssembly.Instance): GemmKernelExports
     reluForward: f('reluForward'),
     reluBackward: f('reluBackward'),
     addInto: f('addInto'),
+    rowSums: f('rowSums'),
+    centreRows: f('centreRows'),
+    addRowConstants: f('addRowConstants'),
   };
 }
 
@@ -573,6 +585,9 @@ export const CHANNEL_PASSES = [
   'reluForward',
   'reluBackward',
   'addInto',
+  'rowSums',
+  'centreRows',
+  'addRowConstants',
 ] as const;
 
 /** One of CHANNEL_PASSES. */
@@ -744,6 +759,24 @@ function release(k: GemmKernel, at: number, bytes: number): void {
  * pool job runs (no kernel call is ever in flight when JavaScript runs, so it cannot be).
  */
 export function residentAlloc(length: number): Float32Array | null {
+  return allocate(length, 4, (buffer, at) => new Float32Array(buffer, at, length));
+}
+
+/**
+ * residentAlloc for float64 (vectors the style loss and L-BFGS keep in kernel memory). Its
+ * address is residentAddress64's, never residentAddress's, whose callers all read float32.
+ */
+export function residentAlloc64(length: number): Float64Array | null {
+  return allocate(length, 8, (buffer, at) => new Float64Array(buffer, at, length));
+}
+
+// A block of `length` elements of `bytesEach` bytes (a 64-byte-aligned place, so any typed array
+// fits), viewed by `view` at its byte address.
+function allocate<T extends Float32Array | Float64Array>(
+  length: number,
+  bytesEach: number,
+  view: (buffer: ArrayBufferLike, at: number) => T,
+): T | null {
   if (!wasmSimdSupported) return null;
   const k = gemmKernel();
   // Pages that are not cross-origin isolated have no SharedArrayBuffer global at all.
@@ -751,7 +784,7 @@ export function residentAlloc(length: number): Float32Array | null {
   if (!shared || !(k.memory.buffer instanceof SharedArrayBuffer)) return null;
   let arena = arenas.get(k);
   if (arena === undefined) arenas.set(k, (arena = { top: 0, holes: [] }));
-  const bytes = align64(Math.max(1, length) * 4);
+  const bytes = align64(Math.max(1, length) * bytesEach);
   let at = -1;
   const hole = arena.holes.findIndex(([, size]) => size >= bytes);
   if (hole >= 0) {
@@ -775,7 +808,7 @@ export function residentAlloc(length: number): Float32Array | null {
     release(k, at, bytes); // the memory could not grow (the machine's limit): no block
     return null;
   }
-  const array = new Float32Array(heap.buffer, k.heap + at, length);
+  const array = view(heap.buffer, k.heap + at);
   array.fill(0);
   residentBuffers.set(array.buffer, k);
   returnBlock.register(array, { k, at, bytes });
@@ -790,6 +823,13 @@ export function residentAddress(data: ArrayLike<number>, offset: number): number
   if (!(data instanceof Float32Array)) return null;
   if (residentBuffers.get(data.buffer) !== kernel || kernel === undefined) return null;
   return data.byteOffset + 4 * offset;
+}
+
+/** residentAddress for float64 storage (residentAlloc64): the byte address of element `offset`. */
+export function residentAddress64(data: ArrayLike<number>, offset: number): number | null {
+  if (!(data instanceof Float64Array)) return null;
+  if (residentBuffers.get(data.buffer) !== kernel || kernel === undefined) return null;
+  return data.byteOffset + 8 * offset;
 }
 
 /** Byte addresses of float32 regions in kernel memory, and a view of all of that memory. */

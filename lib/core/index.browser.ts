@@ -54,6 +54,8 @@ export {
   poolRunning,
   threadRegions,
   residentAddress,
+  residentAddress64,
+  residentAlloc64,
   winogradBandsStaged,
   type WinogradBandArgs,
   gemmWasmStrided,

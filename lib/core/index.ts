@@ -52,6 +52,8 @@ export {
   poolRunning,
   threadRegions,
   residentAddress,
+  residentAddress64,
+  residentAlloc64,
   winogradBandsStaged,
   type WinogradBandArgs,
   gemmWasmStrided,

@@ -7,11 +7,11 @@ import {
   contiguous,
   dtypeOf,
   isContiguous,
-  kernelZeros,
   zeros,
   type Tensor,
 } from '../core/index.js';
 import { gramProduct, rowCombination } from './products.js';
+import { addToRows, centre, rowMeans } from './rows.js';
 
 /** A loss value and its gradient with respect to the features (same shape and dtype). */
 export interface FeatureLoss {
@@ -60,52 +60,6 @@ export function gram(F: Tensor, { centred = false }: { centred?: boolean } = {})
   const G = zeros([C, C]);
   gramProduct(G.data, src, C, M, 1 / M);
   return G;
-}
-
-function rowMeans(f: Tensor['data'], C: number, M: number): Float64Array {
-  const mu = new Float64Array(C);
-  for (let i = 0; i < C; i++) mu[i] = rowSum(f, i * M, M) / M;
-  return mu;
-}
-
-// f[start] + … + f[start + M − 1], in four running sums (entries k ≡ 0, 1, 2, 3 mod 4, added at
-// the end): one running sum waits an add's latency per entry, four do not. The channel means of
-// the centred statistic are 8M such entries per evaluation at 256 px.
-function rowSum(f: Tensor['data'], start: number, M: number): number {
-  const end = start + M - (M % 4);
-  let [s0, s1, s2, s3] = [0, 0, 0, 0];
-  for (let k = start; k < end; k += 4) {
-    s0 += f[k]!;
-    s1 += f[k + 1]!;
-    s2 += f[k + 2]!;
-    s3 += f[k + 3]!;
-  }
-  let s = s0 + s1 + (s2 + s3);
-  for (let k = end; k < start + M; k++) s += f[k]!;
-  return s;
-}
-
-// The centred features F − μ1ᵀ, in the features' own dtype so float32 layers stay on the SIMD
-// GEMM. One scratch buffer per dtype, grown to the largest layer and reused: callers read the
-// result before they return, so an iteration allocates nothing here. The float32 one lives in the
-// kernel's memory where it can (kernelZeros), so the Gram products read it without a copy.
-let centred32: Float32Array = new Float32Array(0);
-let centred64: Float64Array = new Float64Array(0);
-
-function centre(f: Tensor['data'], C: number, M: number, mu: Float64Array): Tensor['data'] {
-  let out: Tensor['data'];
-  if (f instanceof Float32Array) {
-    if (centred32.length < C * M) centred32 = kernelZeros([C * M]).data;
-    out = centred32;
-  } else {
-    if (centred64.length < C * M) centred64 = new Float64Array(C * M);
-    out = centred64;
-  }
-  for (let i = 0; i < C; i++) {
-    const m = mu[i]!;
-    for (let k = 0; k < M; k++) out[i * M + k] = f[i * M + k]! - m;
-  }
-  return out;
 }
 
 // Where a loss writes its gradient: the caller's `out` (reused across iterations, so the loop
@@ -266,13 +220,13 @@ export function styleLoss(
     // Mean term b ‖μ − μ̂‖²: each position gets 2b (μ − μ̂) / M.
     const b =
       target.normalize === 'paper' ? 1 / (2 * C) : 1 / Math.max(squaredNorm(target.mean), 1e-30);
-    const d = dF.data;
+    const g = new Float64Array(C);
     for (let i = 0; i < C; i++) {
       const r = mean[i]! - target.mean[i]!;
       loss += b * r * r;
-      const g = ((2 * b * r) / M) * gradientScale;
-      for (let k = 0; k < M; k++) d[i * M + k] += g;
+      g[i] = ((2 * b * r) / M) * gradientScale;
     }
+    addToRows(dF.data, g, C, M);
   }
   return { loss, dF };
 }

@@ -16,6 +16,7 @@ const sources = [
   'assembly/pool.ts',
   'assembly/winograd.ts',
   'assembly/elementwise.ts',
+  'assembly/vectors.ts',
 ];
 const target = 'lib/core/wasm/gemm-wasm.ts';
 // Fixed flags: release optimisation, no runtime or assertions (the loader checks arguments),

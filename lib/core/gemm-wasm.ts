@@ -192,6 +192,21 @@ export interface GemmKernelExports {
   centreRows(f: number, rows: number, mu: number, out: number, M: number): void;
   /** d[r, k] ← d[r, k] + g[r] (g float64), rounded to float32. */
   addRowConstants(d: number, rows: number, g: number, M: number): void;
+  /** partial[i] ← aᵀb over block i of blocks·block float64 entries (assembly/vectors.ts). */
+  dotBlocks(a: number, blocks: number, b: number, partial: number, block: number): void;
+  /** y ← γ·(y + a·x), then partial[i] ← zᵀy over block i. */
+  axpyScaleDotBlocks(
+    y: number,
+    blocks: number,
+    a: number,
+    x: number,
+    gamma: number,
+    z: number,
+    partial: number,
+    block: number,
+  ): void;
+  /** y ← y + a·x over blocks·block float64 entries. */
+  axpyBlocks(y: number, blocks: number, a: number, x: number, block: number): void;
 }
 
 /**
@@ -241,6 +256,9 @@ const KERNEL_FUNCTIONS = [
   'rowSums',
   'centreRows',
   'addRowConstants',
+  'dotBlocks',
+  'axpyScaleDotBlocks',
+  'axpyBlocks',
 ] as const satisfies readonly (keyof GemmKernelExports)[];
 
 // (module (func (result v128) v128.const 0)): validates only where SIMD is implemented.
@@ -352,6 +370,9 @@ export function kernelExports(instance: WebAssembly.Instance): GemmKernelExports
     rowSums: f('rowSums'),
     centreRows: f('centreRows'),
     addRowConstants: f('addRowConstants'),
+    dotBlocks: f('dotBlocks'),
+    axpyScaleDotBlocks: f('axpyScaleDotBlocks'),
+    axpyBlocks: f('axpyBlocks'),
   };
 }
 
@@ -588,6 +609,9 @@ export const CHANNEL_PASSES = [
   'rowSums',
   'centreRows',
   'addRowConstants',
+  'dotBlocks',
+  'axpyScaleDotBlocks',
+  'axpyBlocks',
 ] as const;
 
 /** One of CHANNEL_PASSES. */

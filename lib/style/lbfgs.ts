@@ -2,6 +2,7 @@
 // vector, with a strong-Wolfe line search (alg. 3.5/3.6, cubic interpolation) or backtracking, and
 // box bounds handled by projection so every image the optimizer looks at has valid pixels.
 import { DivergenceError } from '../core/index.js';
+import { axpy, axpyDot, axpyScaleDot, dotProduct, vectorZeros } from './lbfgs-vectors.js';
 
 /** The function to minimize: writes ∂f/∂x into `grad` and returns f(x). */
 export type Objective = (x: Float64Array, grad: Float64Array) => number;
@@ -60,96 +61,6 @@ export interface LBFGSOptions {
   onIteration?: IterationCallback;
 }
 
-// aᵀb. Every dot product here is summed the same way, in four running sums (entries i ≡ 0, 1,
-// 2, 3 mod 4) added at the end as (s0 + s1) + (s2 + s3), then the last n mod 4 entries: one
-// running sum waits a floating-point add's latency (3–4 cycles) per entry, four do not, and the
-// two-loop recursion is 100 such sums of 196k entries per iteration at 256 px.
-function dotProduct(a: Float64Array, b: Float64Array): number {
-  const n = a.length;
-  const end = n - (n % 4);
-  let [s0, s1, s2, s3] = [0, 0, 0, 0];
-  for (let i = 0; i < end; i += 4) {
-    s0 += a[i]! * b[i]!;
-    s1 += a[i + 1]! * b[i + 1]!;
-    s2 += a[i + 2]! * b[i + 2]!;
-    s3 += a[i + 3]! * b[i + 3]!;
-  }
-  let s = s0 + s1 + (s2 + s3);
-  for (let i = end; i < n; i++) s += a[i]! * b[i]!;
-  return s;
-}
-
-// y ← y + a·x. The vector loops sit in small functions of their own so V8 compiles each once;
-// written inline in `minimize`, which runs once and only gets optimized mid-loop, they kept
-// boxing numbers on the heap (megabytes per iteration).
-function axpy(y: Float64Array, a: number, x: Float64Array): void {
-  for (let i = 0; i < y.length; i++) y[i] += a * x[i]!;
-}
-
-// y ← y + a·x, returning zᵀy of the updated y (summed in index order, so the same bits as a
-// dotProduct(z, y) afterwards): one pass over y where the two-loop recursion would make two.
-function axpyDot(y: Float64Array, a: number, x: Float64Array, z: Float64Array): number {
-  const n = y.length;
-  const end = n - (n % 4);
-  let [s0, s1, s2, s3] = [0, 0, 0, 0];
-  for (let i = 0; i < end; i += 4) {
-    const v0 = y[i]! + a * x[i]!;
-    const v1 = y[i + 1]! + a * x[i + 1]!;
-    const v2 = y[i + 2]! + a * x[i + 2]!;
-    const v3 = y[i + 3]! + a * x[i + 3]!;
-    y[i] = v0;
-    y[i + 1] = v1;
-    y[i + 2] = v2;
-    y[i + 3] = v3;
-    s0 += z[i]! * v0;
-    s1 += z[i + 1]! * v1;
-    s2 += z[i + 2]! * v2;
-    s3 += z[i + 3]! * v3;
-  }
-  let s = s0 + s1 + (s2 + s3);
-  for (let i = end; i < n; i++) {
-    const v = y[i]! + a * x[i]!;
-    y[i] = v;
-    s += z[i]! * v;
-  }
-  return s;
-}
-
-// y ← γ·(y + a·x), returning zᵀy of the result: the first loop's last update, H₀ = γI, and the
-// second loop's first dot product in one pass.
-function axpyScaleDot(
-  y: Float64Array,
-  a: number,
-  x: Float64Array,
-  gamma: number,
-  z: Float64Array,
-): number {
-  const n = y.length;
-  const end = n - (n % 4);
-  let [s0, s1, s2, s3] = [0, 0, 0, 0];
-  for (let i = 0; i < end; i += 4) {
-    const v0 = (y[i]! + a * x[i]!) * gamma;
-    const v1 = (y[i + 1]! + a * x[i + 1]!) * gamma;
-    const v2 = (y[i + 2]! + a * x[i + 2]!) * gamma;
-    const v3 = (y[i + 3]! + a * x[i + 3]!) * gamma;
-    y[i] = v0;
-    y[i + 1] = v1;
-    y[i + 2] = v2;
-    y[i + 3] = v3;
-    s0 += z[i]! * v0;
-    s1 += z[i + 1]! * v1;
-    s2 += z[i + 2]! * v2;
-    s3 += z[i + 3]! * v3;
-  }
-  let s = s0 + s1 + (s2 + s3);
-  for (let i = end; i < n; i++) {
-    const v = (y[i]! + a * x[i]!) * gamma;
-    y[i] = v;
-    s += z[i]! * v;
-  }
-  return s;
-}
-
 /**
  * The two-loop recursion (Nocedal & Wright alg. 7.4): q ← H q, where H is the L-BFGS inverse
  * Hessian built from the pairs (s, y), oldest first, with H₀ = γI. `alpha` is scratch.
@@ -157,7 +68,10 @@ function axpyScaleDot(
  * then for k oldest to newest, β = ρₖ yₖᵀq, q ← q + (αₖ − β) sₖ. Here each update of q also
  * computes the dot product the next step needs, in the same pass (the same sums in the same
  * order, so the same bits): with 50 pairs of 196k floats the recursion moved about 790 MB per
- * iteration, near one core's bandwidth, and the fused passes move a fifth less.
+ * iteration, near one core's bandwidth, and the fused passes move a fifth less. The vector
+ * operations (lbfgs-vectors.ts) run in the WebAssembly kernel, split over the thread pool, when
+ * the vectors are in kernel memory (vectorZeros, as LBFGS allocates them), with the bits of
+ * their TypeScript loops.
  */
 export function twoLoopRecursion(
   q: Float64Array,
@@ -286,13 +200,15 @@ export class LBFGS implements Minimizer {
     const Y: Float64Array[] = [];
     const rho: number[] = [];
     let gamma = 1; // H₀ = γI with γ = sᵀy / yᵀy of the newest pair (eq. 7.20)
-    const d = new Float64Array(n);
+    // q (here d) and the curvature pairs live in kernel memory where they can (vectorZeros), so
+    // the recursion's passes run in the kernel, on every thread of the pool.
+    const d = vectorZeros(n);
     const alpha = new Float64Array(this.historySize);
     const xt = new Float64Array(n);
     // Vectors of length n (trial gradients, curvature pairs) are recycled once nothing refers to
     // them, so after the history fills up an iteration allocates nothing: the heap stays flat.
     const spare: Float64Array[] = [];
-    const take = (): Float64Array => spare.pop() ?? new Float64Array(n);
+    const take = (): Float64Array => spare.pop() ?? vectorZeros(n);
     const trials: Float64Array[] = [];
     const forget = (): void => {
       spare.push(...S, ...Y);

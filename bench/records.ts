@@ -113,9 +113,14 @@ export function time(run: () => void, budget: TimeBudget): number {
  * Median milliseconds of each of `runs`, timed in alternating rounds (each run once per round, the
  * order reversed every other round) after one warm-up call each, so that a ratio between them is
  * taken on the same machine conditions even when a shared machine speeds up or slows down
- * between seconds. The budget is per run.
+ * between seconds. The budget is per run. `prepare[i]`, if given, runs untimed right before each
+ * timed call of run i.
  */
-export function timeInterleaved(runs: readonly (() => void)[], budget: TimeBudget): number[] {
+export function timeInterleaved(
+  runs: readonly (() => void)[],
+  budget: TimeBudget,
+  prepare: readonly ((() => void) | undefined)[] = [],
+): number[] {
   for (const run of runs) run();
   const times: number[][] = runs.map(() => []);
   const start = performance.now();
@@ -127,6 +132,7 @@ export function timeInterleaved(runs: readonly (() => void)[], budget: TimeBudge
   ) {
     const order = runs.map((_, i) => (round % 2 === 0 ? i : runs.length - 1 - i));
     for (const i of order) {
+      prepare[i]?.();
       const t0 = performance.now();
       runs[i]!();
       times[i]!.push(performance.now() - t0);

@@ -103,7 +103,8 @@ export function kernelTable(records: readonly BenchRecord[], threads: readonly n
   }
   lines.push(
     'GFLOP/s; ts = nnzero plain TypeScript, wasm×t = nnzero WebAssembly SIMD on t threads (GEMM pool) ' +
-      'on resident tensors (in kernel memory), st×t = the same on ordinary arrays staged in and out; ' +
+      'on resident tensors (in kernel memory), st×t = the same on ordinary arrays staged in and out ' +
+      '(t > 1: timed with the helpers awake, alternating with t = 1); ' +
       'w×t/tw = wasm×t over tfjs-wasm' +
       (dagger ? "; † over tfjs-wasm's backward-to-input (it has no backward-to-weights)" : ''),
   );

@@ -2,7 +2,7 @@
 // is started for that part and stopped after it, so one process measures 1 and 2 threads side by
 // side. Only nnzero's WebAssembly GEMM (and the conv kernels on it) use the pool; the plain
 // TypeScript tier and the peers always run on one thread.
-import { startGemmPool, stopGemmPool, withoutPool } from '../lib/core/gemm-pool.js';
+import { startGemmPool, stopGemmPool, wakePool, withoutPool } from '../lib/core/gemm-pool.js';
 import { time, timeInterleaved, type TimeBudget } from './records.js';
 
 /**
@@ -32,6 +32,10 @@ export async function withThreads(
  * pool runs, its runs alternate with one-thread runs of the same kernel (the pool set aside, see
  * withoutPool), so a ×t/×1 ratio compares the same seconds of a shared machine; the one-thread
  * figures come from the first pool's rounds. A thread count the pool could not start is absent.
+ * Each pooled run is timed with the helpers awake (wakePool, untimed, just before): after a
+ * one-thread run they had slept, and waking them cost 0.3–0.9 ms per call (the first layer's
+ * backward-to-input: 5.87 against 5.37 ms, alternating), a cost a network's back-to-back convs
+ * do not pay. The one-thread runs are not touched.
  */
 export async function timeOnThreads(
   threads: readonly number[],
@@ -41,7 +45,9 @@ export async function timeOnThreads(
   const result = new Map<number, number[]>();
   for (const t of threads.filter((t) => t > 1)) {
     await withThreads(t, () => {
-      const pairs = runs.map((run) => timeInterleaved([() => withoutPool(run), run], budget));
+      const pairs = runs.map((run) =>
+        timeInterleaved([() => withoutPool(run), run], budget, [undefined, wakePool]),
+      );
       const alone = pairs.map(([one]) => one!);
       const pooled = pairs.map(([, many]) => many!);
       if (!result.has(1)) result.set(1, alone);

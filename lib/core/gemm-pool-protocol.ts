@@ -1,6 +1,6 @@
 // What the GEMM pool (gemm-pool.ts) and its helper threads (gemm-worker.ts) share: one Int32Array
 // control block, one Float64Array holding the current job, and the rule for claiming a block of
-// it. A job is a GEMM (blocks of C), a batch of GEMMs (one product per block), an im2col / col2im pass (blocks of input channels), a
+// it. A job is a GEMM (blocks of C), a wake-up of the helpers (one empty block each), a batch of GEMMs (one product per block), an im2col / col2im pass (blocks of input channels), a
 // channel pass such as a Winograd transform (blocks of channels) or a fused Winograd conv (blocks
 // of bands of tile rows), told apart by its kind. Blocks
 // are handed out dynamically, so a helper the OS has not scheduled yet simply gets fewer of
@@ -31,6 +31,7 @@ export const KIND = {
   channels: 3,
   gemmBatch: 4,
   winogradBands: 5,
+  wake: 6,
 } as const;
 
 /**
@@ -160,14 +161,26 @@ export function convUnitArgs(job: Float64Array, u: number, count: number): Im2co
   return args;
 }
 
-/** Run block `index` of the current job on `kernel`, using scratch region `region` for a GEMM. */
+/**
+ * Run block `index` of the current job on `kernel`, using scratch region `region` for a GEMM;
+ * `ctl` is the control block (a wake job's blocks read it).
+ */
 export function runBlock(
   kernel: GemmKernelExports,
   job: Float64Array,
   index: number,
   region: number,
+  ctl?: Int32Array,
 ): void {
   const kind = job[JOB.kind];
+  if (kind === KIND.wake) {
+    // Nothing to compute (see wakePool): hold this helper until every block is claimed, each by
+    // another helper now awake, for at most SPIN_MS.
+    if (ctl !== undefined) {
+      spinUntil(() => (Atomics.load(ctl, NEXT) & 0xffff) >= Atomics.load(ctl, BLOCKS));
+    }
+    return;
+  }
   if (kind === KIND.gemm) {
     // The operand all blocks share was packed whole once (see gemm-pool.ts): B for blocks of
     // rows, A for blocks of columns; this block packs only its own slice of the other.

@@ -28,8 +28,10 @@ const kernel = kernelExports(new WebAssembly.Instance(module, { env: { memory } 
 const ctl = new Int32Array(control);
 const slots = new Float64Array(job);
 
-parentPort?.postMessage('ready');
+// The tag seen last is read before 'ready' goes out: read after it, it could already be the
+// first job's (the pool posts jobs once every helper is ready), and that job would be missed.
 let tag = Atomics.load(ctl, SEQ);
+parentPort?.postMessage('ready');
 for (;;) {
   spinUntil(() => Atomics.load(ctl, SEQ) !== tag);
   Atomics.wait(ctl, SEQ, tag);
@@ -37,7 +39,7 @@ for (;;) {
   if (tag === STOP) break;
   for (let index = claimBlock(ctl, tag); index >= 0; index = claimBlock(ctl, tag)) {
     try {
-      runBlock(kernel, slots, index, region);
+      runBlock(kernel, slots, index, region, ctl);
     } catch {
       Atomics.store(ctl, FAILED, 1);
     }

@@ -1,6 +1,16 @@
 import { expect } from 'chai';
-import { startGemmPool, stopGemmPool, withoutPool } from '../../lib/core/gemm-pool.js';
-import { convUnitArgs, convUnits, JOB, KIND, runBlock } from '../../lib/core/gemm-pool-protocol.js';
+import { startGemmPool, stopGemmPool, wakePool, withoutPool } from '../../lib/core/gemm-pool.js';
+import {
+  BLOCKS,
+  CONTROL_WORDS,
+  convUnitArgs,
+  convUnits,
+  JOB,
+  KIND,
+  NEXT,
+  runBlock,
+  SPIN_MS,
+} from '../../lib/core/gemm-pool-protocol.js';
 import {
   convPassStaged,
   gemmKernel,
@@ -193,6 +203,56 @@ describe('gemm pool', () => {
       ex.im2col = im2col;
     }
     expect(check('float32', 257, 129, 130, { seed: 5 })).to.be.below(1e-5);
+  });
+});
+
+describe('gemm pool: waking the helpers', () => {
+  afterEach(async () => {
+    await stopGemmPool();
+  });
+
+  it('wakePool does nothing without a pool', () => {
+    wakePool();
+    expect(check('float32', 130, 129, 131, { seed: 6 })).to.be.below(1e-5);
+  });
+
+  for (const threads of [2, 3]) {
+    it(`wakePool returns once the helpers took the empty job, and the pool computes as before (${threads} threads)`, async () => {
+      expect(await startGemmPool(threads)).to.equal(threads);
+      for (let i = 0; i < 20; i++) {
+        wakePool();
+        // Alternate with real jobs, as the benchmark does.
+        if (i % 5 === 0) expect(check('float32', 257, 129, 130, { seed: i })).to.be.below(1e-5);
+      }
+      withoutPool(() => wakePool()); // the pool is still there, set aside: wakes it just the same
+      expect(check('float32', 257, 129, 130, { seed: 99 })).to.be.below(1e-5);
+    });
+  }
+
+  it('wakePool returns when no helper is there to take its job yet (this thread takes it)', async () => {
+    // Called before the helpers have even started: none can take the block within SPIN_MS.
+    const ready = startGemmPool(2);
+    wakePool();
+    expect(await ready).to.equal(2);
+    wakePool();
+    expect(check('float32', 257, 129, 130, { seed: 7 })).to.be.below(1e-5);
+  });
+
+  it('a wake block holds its helper until every block is claimed, at most SPIN_MS', () => {
+    const ctl = new Int32Array(new SharedArrayBuffer(CONTROL_WORDS * 4));
+    const job = new Float64Array(JOB.length);
+    job[JOB.kind] = KIND.wake;
+    const tag = 5;
+    Atomics.store(ctl, BLOCKS, 2);
+    // Both blocks claimed: back at once, nothing changed.
+    Atomics.store(ctl, NEXT, (tag << 16) | 2);
+    runBlock(gemmKernel().exports, job, 1, 1, ctl);
+    expect(Atomics.load(ctl, NEXT)).to.equal((tag << 16) | 2);
+    // One still unclaimed (its helper asleep): it waits the whole SPIN_MS, then gives up.
+    Atomics.store(ctl, NEXT, (tag << 16) | 1);
+    const t0 = performance.now();
+    runBlock(gemmKernel().exports, job, 0, 1, ctl);
+    expect(performance.now() - t0).to.be.at.least(SPIN_MS);
   });
 });
 

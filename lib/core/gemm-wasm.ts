@@ -231,6 +231,29 @@ export type WinogradBandArgs = [
   bias: number,
 ];
 
+/**
+ * The kernel passes that loop over a leading channel axis (assembly/winograd.ts; the element-wise
+ * and row passes of assembly/elementwise.ts loop over blocks of floats or rows the same way, and
+ * L-BFGS's vector passes of assembly/vectors.ts over blocks of entries): argument 1 is
+ * the channel count, and channel c's data sits at fixed byte steps from channel 0's pointers, so
+ * a range of channels runs as the same call with shifted pointers and a smaller count.
+ */
+export const CHANNEL_PASSES = [
+  'winogradFilters',
+  'winogradPad',
+  'winogradInputs',
+  'winogradOutputs',
+  'reluForward',
+  'reluBackward',
+  'addInto',
+  'rowSums',
+  'centreRows',
+  'addRowConstants',
+  'dotBlocks',
+  'axpyScaleDotBlocks',
+  'axpyBlocks',
+] as const;
+
 const KERNEL_FUNCTIONS = [
   'heapBase',
   'scratchBytes',
@@ -245,20 +268,8 @@ const KERNEL_FUNCTIONS = [
   'maxPool2x2Backward',
   'avgPool2x2Forward',
   'avgPool2x2Backward',
-  'winogradFilters',
-  'winogradPad',
-  'winogradInputs',
-  'winogradOutputs',
   'winogradBands',
-  'reluForward',
-  'reluBackward',
-  'addInto',
-  'rowSums',
-  'centreRows',
-  'addRowConstants',
-  'dotBlocks',
-  'axpyScaleDotBlocks',
-  'axpyBlocks',
+  ...CHANNEL_PASSES,
 ] as const satisfies readonly (keyof GemmKernelExports)[];
 
 // (module (func (result v128) v128.const 0)): validates only where SIMD is implemented.
@@ -591,28 +602,6 @@ export function convPassStaged(
     run(...at);
   }
 }
-
-/**
- * The kernel passes that loop over a leading channel axis (assembly/winograd.ts; the element-wise
- * passes of assembly/elementwise.ts loop over blocks of floats the same way): argument 1 is
- * the channel count, and channel c's data sits at fixed byte steps from channel 0's pointers, so
- * a range of channels runs as the same call with shifted pointers and a smaller count.
- */
-export const CHANNEL_PASSES = [
-  'winogradFilters',
-  'winogradPad',
-  'winogradInputs',
-  'winogradOutputs',
-  'reluForward',
-  'reluBackward',
-  'addInto',
-  'rowSums',
-  'centreRows',
-  'addRowConstants',
-  'dotBlocks',
-  'axpyScaleDotBlocks',
-  'axpyBlocks',
-] as const;
 
 /** One of CHANNEL_PASSES. */
 export type ChannelPass = (typeof CHANNEL_PASSES)[number];

@@ -44,8 +44,10 @@ const align64 = (bytes: number): number => Math.ceil(bytes / 64) * 64;
 // - a band holds at least BAND_MIN_TILES tiles: its 16 products are F × T × C, and at T = 28
 //   (128 → 128 at 56 px, one tile row) a quarter of their register tiles were edge tiles; two
 //   threads ran 0.8× as fast as the passes. At T = 56 (two rows) they ran alike;
-// - V and M of a band stay within BAND_MAX_FLOATS (1 MiB, this core's L2): at 2 MiB (256 → 256
-//   at 64 px) two threads ran 0.8× as fast as the passes;
+// - V and M of a band stay within BAND_MAX_FLOATS (1 MiB): at 2 MiB (256 → 256 at 64 px) two
+//   threads ran 0.8× as fast as the passes. This VM's cores have 512 KiB of L2 each
+//   (/sys/devices/system/cpu/cpu0/cache/index2/size), so a band of 128 → 128 at 56 px (two tile
+//   rows, 0.9 MiB) spills to the shared L3 on both threads; a 512 KiB limit is untested;
 // - an image needs MIN_BANDS bands to keep two threads busy. Smaller images, and batches of
 //   them, take the passes, which split whole products between threads.
 // 64 → 64 at 112 px then ran forward 1.1–1.2× and backward-input 1.2–1.35× as fast on one thread,

@@ -179,6 +179,8 @@ export function blendStyleTargets(
 // Ĝ − Â of the layer being evaluated, reused by every styleLoss call (read before it returns):
 // at VGG-19's widths a fresh one would be 4.7 MB of garbage per iteration.
 let diffScratch: Float64Array = new Float64Array(0);
+// The mean term's per-row constants, likewise reused.
+let meanTermScratch: Float64Array = new Float64Array(0);
 
 /**
  * Style loss at one layer (eq. 4). With Ĝ = F Fᵀ / M (N = C channels, M = H·W positions):
@@ -220,7 +222,8 @@ export function styleLoss(
     // Mean term b ‖μ − μ̂‖²: each position gets 2b (μ − μ̂) / M.
     const b =
       target.normalize === 'paper' ? 1 / (2 * C) : 1 / Math.max(squaredNorm(target.mean), 1e-30);
-    const g = new Float64Array(C);
+    if (meanTermScratch.length < C) meanTermScratch = new Float64Array(C);
+    const g = meanTermScratch.subarray(0, C);
     for (let i = 0; i < C; i++) {
       const r = mean[i]! - target.mean[i]!;
       loss += b * r * r;

@@ -19,10 +19,12 @@ import {
 // to the widest layer and reused.
 let numbers64: Float64Array | null = null;
 
-function kernelNumbers(values: ArrayLike<number>, C: number): number | null {
+// Byte address of that buffer (with `values` copied in, for a pass that reads them; none for
+// one that writes sums there), or null where kernel memory has no room for it.
+function kernelNumbers(C: number, values?: Float64Array): number | null {
   if (numbers64 === null || numbers64.length < C) numbers64 = residentAlloc64(C);
   if (numbers64 === null) return null;
-  for (let i = 0; i < C; i++) numbers64[i] = values[i]!;
+  if (values !== undefined) numbers64.set(values.subarray(0, C));
   return residentAddress64(numbers64, 0);
 }
 
@@ -35,7 +37,7 @@ function kernelRows(f: Tensor['data'], C: number, M: number): number | null {
 export function rowMeans(f: Tensor['data'], C: number, M: number): Float64Array {
   const mu = new Float64Array(C);
   const fAt = kernelRows(f, C, M);
-  const sumsAt = fAt === null ? null : kernelNumbers(mu, C);
+  const sumsAt = fAt === null ? null : kernelNumbers(C);
   if (fAt !== null && sumsAt !== null) {
     channelPassStaged('rowSums', [fAt, C, sumsAt, M], [4 * M, 0, 8, 0], C * M);
     for (let i = 0; i < C; i++) mu[i] = numbers64![i]! / M;
@@ -45,12 +47,10 @@ export function rowMeans(f: Tensor['data'], C: number, M: number): Float64Array 
   return mu;
 }
 
-/**
- * f[start] + … + f[start + M − 1], in four running sums (entries k ≡ 0, 1, 2, 3 mod 4, added at
- * the end as (s0 + s1) + (s2 + s3)), then the last M mod 4 entries: one running sum waits an
- * add's latency per entry, four do not.
- */
-export function rowSum(f: Tensor['data'], start: number, M: number): number {
+// f[start] + … + f[start + M − 1], in four running sums (entries k ≡ 0, 1, 2, 3 mod 4, added at
+// the end as (s0 + s1) + (s2 + s3)), then the last M mod 4 entries: one running sum waits an
+// add's latency per entry, four do not.
+function rowSum(f: Tensor['data'], start: number, M: number): number {
   const end = start + M - (M % 4);
   let [s0, s1, s2, s3] = [0, 0, 0, 0];
   for (let k = start; k < end; k += 4) {
@@ -82,7 +82,7 @@ export function centre(f: Tensor['data'], C: number, M: number, mu: Float64Array
     out = centred64;
   }
   const [fAt, outAt] = [kernelRows(f, C, M), kernelRows(out, C, M)];
-  const muAt = fAt === null || outAt === null ? null : kernelNumbers(mu, C);
+  const muAt = fAt === null || outAt === null ? null : kernelNumbers(C, mu);
   if (fAt !== null && outAt !== null && muAt !== null) {
     channelPassStaged('centreRows', [fAt, C, muAt, outAt, M], [4 * M, 0, 8, 4 * M, 0], 2 * C * M);
     return out;
@@ -97,7 +97,7 @@ export function centre(f: Tensor['data'], C: number, M: number, mu: Float64Array
 /** d[i, k] += g[i] for every position k of each row i of d [C, M]. */
 export function addToRows(d: Tensor['data'], g: Float64Array, C: number, M: number): void {
   const dAt = kernelRows(d, C, M);
-  const gAt = dAt === null ? null : kernelNumbers(g, C);
+  const gAt = dAt === null ? null : kernelNumbers(C, g);
   if (dAt !== null && gAt !== null) {
     channelPassStaged('addRowConstants', [dAt, C, gAt, M], [4 * M, 0, 8, 0], C * M);
     return;

@@ -2,7 +2,7 @@
 // gemm-wasm.ts stays browser-neutral and reaches this only through `setPoolRunners`). The kernel's
 // memory is a shared WebAssembly.Memory, so helpers read the operands the calling thread staged
 // and write their blocks of C in place: nothing is copied per call. A large product is cut into
-// a few blocks of rows (or of columns, when C is wide) per thread, claimed dynamically; the
+// blocks of rows (or of columns, when C is wide) that shrink toward its end, claimed dynamically; the
 // calling thread claims blocks too and then waits with Atomics until all are done, so gemmWasm
 // stays synchronous. The conv's im2col and col2im passes go through the same jobs, cut by input
 // channels instead (see convUnits). Threads are created once; NNZERO_THREADS=1 turns the pool off.
@@ -33,6 +33,7 @@ import {
   convUnits,
   FAILED,
   FINISHED,
+  guidedBounds,
   JOB,
   KIND,
   MAX_CHANNEL_ARGS,
@@ -52,8 +53,8 @@ const PARALLEL_MIN = 128 * 128 * 128;
 // memory bandwidth the two threads share ate the gain (measured on the VGG shapes).
 const CONV_PARALLEL_MIN = 1 << 20;
 
-// Blocks per thread: enough that a thread the OS delays leaves its share to the others. The
-// operand all blocks read is packed once per product (see run), so more blocks cost little.
+// Blocks per thread of a conv or channel pass: enough that a thread the OS delays leaves its
+// share to the others. (A GEMM's blocks shrink toward its end instead: see guidedBounds.)
 const BLOCKS_PER_THREAD = 4;
 
 // Rows (or columns) of C a block has at least, unless that would leave a thread without one.
@@ -189,18 +190,15 @@ function run(
   }
   const { job } = pool;
   // Cut the longer side of C into blocks of whole register tiles (4 rows) or whole 64-byte
-  // cache lines of C (16 columns), so no two threads write the same line.
+  // cache lines of C (16 columns), so no two threads write the same line; the blocks shrink
+  // toward the end of the job (guidedBounds). They keep at least MIN_BLOCK rows (or columns)
+  // unless that leaves a thread without one.
   const byRows = M >= N;
   const extent = byRows ? M : N;
   const unit = byRows ? 4 : 16;
   const threads = pool.workers.length + 1;
-  const toUnits = (n: number): number => Math.ceil(n / unit) * unit;
-  // Blocks keep at least MIN_BLOCK rows (or columns) unless that leaves a thread without one.
-  const size = Math.max(
-    toUnits(extent / (threads * BLOCKS_PER_THREAD)),
-    Math.min(MIN_BLOCK, toUnits(extent / threads)),
-  );
-  const blocks = Math.ceil(extent / size);
+  const least = Math.min(MIN_BLOCK, Math.ceil(extent / threads / unit) * unit);
+  const bounds = guidedBounds(extent, unit, threads, least);
   // Every block reads the whole of one operand (B for blocks of rows, A for columns). Packed
   // once here into free kernel memory, it is shared; when each block packed it for itself (B
   // eight times for 1024³ on two threads), two threads over one measured 1.29–1.63 on square
@@ -214,11 +212,11 @@ function run(
   job.set([M, N, K, alpha, a.ptr, a.rs, a.cs, b.ptr, b.rs, b.cs, beta, c.ptr, c.rs, c.cs]);
   job[JOB.packed] = packed;
   job[JOB.split] = byRows ? 1 : 0;
-  job[JOB.size] = size;
+  job.set(bounds, JOB.bounds);
   job[JOB.scratch] = scratch;
   job[JOB.scratchBytes] = k.scratchBytes;
   job[JOB.kind] = KIND.gemm;
-  share(k, pool, blocks, meanwhile);
+  share(k, pool, bounds.length - 1, meanwhile);
 }
 
 // The runner convPassStaged calls: one im2col / col2im pass over `images` staged images, cut

@@ -1,12 +1,15 @@
 import { expect } from 'chai';
+import fc from 'fast-check';
 import { startGemmPool, stopGemmPool, wakePool, withoutPool } from '../../lib/core/gemm-pool.js';
 import {
   BLOCKS,
   CONTROL_WORDS,
   convUnitArgs,
   convUnits,
+  guidedBounds,
   JOB,
   KIND,
+  MAX_GEMM_BLOCKS,
   NEXT,
   runBlock,
   SPIN_MS,
@@ -86,6 +89,8 @@ describe('gemm pool', () => {
       [50, 333, 190, false, true, 0],
       [131, 1101, 530, true, true, 0.5],
       [64, 28, 5000, false, true, 1],
+      // VGG backward-to-weights at 112 px, scaled down: 577 columns, guided blocks down to 32.
+      [64, 577, 700, false, true, 1],
     ];
     for (const [M, N, K, transA, transB, beta] of cases) {
       const rand = mulberry32(M + N + K);
@@ -253,6 +258,52 @@ describe('gemm pool: waking the helpers', () => {
     const t0 = performance.now();
     runBlock(gemmKernel().exports, job, 0, 1, ctl);
     expect(performance.now() - t0).to.be.at.least(SPIN_MS);
+  });
+});
+
+describe('gemm pool protocol: guided blocks', () => {
+  // The invariants every caller relies on: the blocks tile 0 … extent without gap or overlap,
+  // inner bounds fall on whole units (so no two threads write one register tile or cache line of
+  // C), and there are at most MAX_GEMM_BLOCKS of them (the job's slots).
+  function checkBounds(extent: number, unit: number, threads: number, least: number): void {
+    const bounds = guidedBounds(extent, unit, threads, least);
+    const where = `${extent} by ${unit}, ${threads} threads, least ${least}: ${bounds.join(' ')}`;
+    expect(bounds[0], where).to.equal(0);
+    expect(bounds.at(-1), where).to.equal(extent);
+    expect(bounds.length - 1, where).to.be.within(1, MAX_GEMM_BLOCKS);
+    const sizes = bounds.slice(1).map((b, i) => b - bounds[i]!);
+    for (let i = 0; i + 1 < sizes.length; i++) {
+      expect(bounds[i + 1]! % unit, where).to.equal(0);
+      // Blocks only shrink (the last may be a partial unit), and all but the last keep `least`.
+      expect(sizes[i]!, where).to.be.at.least(Math.max(sizes[i + 1]!, least));
+    }
+  }
+
+  it('tiles any extent into shrinking blocks of whole units (property)', () => {
+    const args = fc.record({
+      extent: fc.integer({ min: 1, max: 60000 }),
+      unit: fc.constantFrom(4, 16),
+      threads: fc.integer({ min: 1, max: 8 }),
+      least: fc.constantFrom(4, 16, 32, 64),
+    });
+    fc.assert(
+      fc.property(args, ({ extent, unit, threads, least }) => {
+        checkBounds(extent, unit, threads, Math.max(least, unit));
+      }),
+      { seed: 7, numRuns: 300 },
+    );
+  });
+
+  it('ends a 577-column product (VGG backward-to-weights) in a block of 32 columns or fewer', () => {
+    const bounds = guidedBounds(577, 16, 2, 32);
+    expect(bounds[1]).to.equal(160); // ⌈37 units / 4⌉ = 10 units first
+    expect(577 - bounds.at(-2)!).to.be.at.most(32);
+  });
+
+  it('keeps to MAX_GEMM_BLOCKS on a very wide product', () => {
+    const bounds = guidedBounds(50176 * 16, 16, 8, 16);
+    expect(bounds.length - 1).to.be.at.most(MAX_GEMM_BLOCKS);
+    checkBounds(50176 * 16, 16, 8, 16);
   });
 });
 

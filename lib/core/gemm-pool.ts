@@ -53,6 +53,14 @@ const PARALLEL_MIN = 128 * 128 * 128;
 // memory bandwidth the two threads share ate the gain (measured on the VGG shapes).
 const CONV_PARALLEL_MIN = 1 << 20;
 
+// Below this many floats touched a channel pass (a Winograd transform, an element-wise or row
+// pass) stays on the calling thread. A conv posts its passes back to back, and helpers poll
+// SPIN_MS for the next job, so handing one over costs microseconds: with 128K instead of 1M, the
+// Winograd pad, input and output passes of the VGG shapes split too, and two threads took
+// 0.1–0.35 ms less per conv (64 → 64 at 112 px … 512 → 512 at 14 px: the passes went from
+// 0.25–0.44 to 0.16–0.33 ms each; alternating runs). A VGG-19 style evaluation at 256 px ran alike.
+const CHANNEL_PARALLEL_MIN = 1 << 17;
+
 // Blocks per thread of a conv or channel pass: enough that a thread the OS delays leaves its
 // share to the others. (A GEMM's blocks shrink toward its end instead: see guidedBounds.)
 const BLOCKS_PER_THREAD = 4;
@@ -294,7 +302,7 @@ function runChannels(
   work: number,
 ): void {
   const channels = args[1]!;
-  if (!pool || channels < 2 || work < CONV_PARALLEL_MIN) {
+  if (!pool || channels < 2 || work < CHANNEL_PARALLEL_MIN) {
     (k.exports[pass] as (...a: number[]) => void)(...args);
     return;
   }

@@ -122,7 +122,9 @@ describe('npm run bench -- --quick', function () {
     for (const impl of ['nnzero', 'tfjs-cpu', 'tfjs-wasm']) {
       expect(has('gemm', impl, 1), impl).to.equal(true);
     }
-    expect(has('gemm', 'nnzero-wasm', 2)).to.equal(true);
+    for (const impl of ['nnzero-wasm', 'nnzero-wasm-staged']) {
+      for (const t of [1, 2]) expect(has('gemm', impl, t), `gemm ${impl} ×${t}`).to.equal(true);
+    }
     for (const t of [1, 2]) expect(has('host.copy', 'nnzero-wasm', t), `copy ×${t}`).to.equal(true);
     expect(records.find((x) => x.kernel === 'host.copy')?.note).to.match(/GB\/s/);
     expect(has('conv2d.backwardInput+Weights', 'convnetjs', 1)).to.equal(true);

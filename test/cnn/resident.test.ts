@@ -61,7 +61,9 @@ function run(c: Case, resident: boolean): { bits: Uint32Array[]; staged: number 
   const dw0 = rng.fillNormal(zeros([c.F, c.C, 3, 3], 'float32'));
   const db = rng.fillNormal(zeros([c.F], 'float32'));
   const geom = convGeometry(x.shape, w.shape, { pad: 1 });
-  const [xr, wr, dyr, dwr] = [x, w, dy, dw0].map((t) => place(t, resident)) as Tensor32[];
+  const [xr, wr, dyr, dwr, dwr2] = [x, w, dy, dw0, dw0].map((t) =>
+    place(t, resident),
+  ) as Tensor32[];
   const out = place(zeros(dy.shape, 'float32'), resident);
   const dx = place(zeros(x.shape, 'float32'), resident);
   const before = stagedFloats();
@@ -69,7 +71,9 @@ function run(c: Case, resident: boolean): { bits: Uint32Array[]; staged: number 
   conv2dBackwardInput(dx, dyr!, wr!, geom);
   conv2dBackwardWeights(dwr!, db, dyr!, xr!, geom);
   const staged = stagedFloats() - before;
-  const bits = [out, dx, dwr!, db].map(
+  // Without a bias too (a resident dw is then the product's C itself).
+  conv2dBackwardWeights(dwr2!, null, dyr!, xr!, geom);
+  const bits = [out, dx, dwr!, db, dwr2!].map(
     (t) => new Uint32Array(Float32Array.from(toArray(t)).buffer),
   );
   return { bits, staged };
@@ -84,16 +88,18 @@ describe('conv2d on resident tensors', () => {
         try {
           const ordinary = run(c, false);
           const resident = run(c, true);
-          for (let i = 0; i < 4; i++) {
+          for (let i = 0; i < 5; i++) {
             const differ = resident.bits[i]!.findIndex((v, j) => v !== ordinary.bits[i]![j]);
-            expect(differ).to.equal(-1, ['out', 'dx', 'dw', 'db'][i]);
+            expect(differ).to.equal(-1, ['out', 'dx', 'dw', 'db', 'dw without db'][i]);
           }
           // Ordinary arrays stage x, dy twice, dw and the outputs; resident ones at most the
-          // im2col forward's weights with their bias column, dw, and in a batch product out and dy.
+          // im2col forward's weights with their bias column, and in a batch product out and dy
+          // (dw is accumulated in place).
           const { N, C, F, S } = c;
           const images = N * (C + F) * S * S;
           expect(ordinary.staged).to.be.at.least(images);
           expect(resident.staged).to.be.below(ordinary.staged - N * C * S * S);
+          if (N === 1) expect(resident.staged).to.be.at.most(F * (C * 9 + 1));
         } finally {
           if (threads === 2) await stopGemmPool();
         }

@@ -151,7 +151,8 @@ export async function benchConv(
       ['nnzero-wasm-staged', CONV_KERNELS.length],
     ] as const) {
       for (const t of o.threads) {
-        const times = byThreads.get(t);
+        const times = byThreads.ms.get(t);
+        const busy = byThreads.busy.get(t);
         CONV_KERNELS.forEach((kernel, i) => {
           const ms = times?.[first + i];
           o.emit(
@@ -165,7 +166,15 @@ export async function benchConv(
                   ms: null,
                   skipped: `the GEMM pool could not start ${t} threads (no shared WebAssembly memory)`,
                 }
-              : { kernel, shape: name, impl, threads: t, gflops: gflops(flops, ms), ms },
+              : {
+                  kernel,
+                  shape: name,
+                  impl,
+                  threads: t,
+                  gflops: gflops(flops, ms),
+                  ms,
+                  ...(busy?.[first + i] === undefined ? {} : { busy: busy[first + i] }),
+                },
           );
         });
       }
@@ -279,7 +288,7 @@ export async function benchGemm(n: number, o: KernelBenchOptions): Promise<void>
   const a = o.rng.fillNormal(zeros([n, n], 'float32')).data;
   const bm = o.rng.fillNormal(zeros([n, n], 'float32')).data;
   const c = new Float32Array(n * n);
-  const emit = (impl: string, threads: number, ms: number, note?: string): void =>
+  const emit = (impl: string, threads: number, ms: number, note?: string, busy?: number): void =>
     o.emit({
       kernel: 'gemm',
       shape,
@@ -288,6 +297,7 @@ export async function benchGemm(n: number, o: KernelBenchOptions): Promise<void>
       gflops: gflops(flops, ms),
       ms,
       ...(note === undefined ? {} : { note }),
+      ...(busy === undefined ? {} : { busy }),
     });
   if (o.onlyTfjsWasm !== true) {
     emit(
@@ -318,9 +328,10 @@ export async function benchGemm(n: number, o: KernelBenchOptions): Promise<void>
       ['nnzero-wasm-staged', 1],
     ] as const) {
       for (const t of o.threads) {
-        const ms = byThreads.get(t)?.[i];
+        const ms = byThreads.ms.get(t)?.[i];
+        const busy = byThreads.busy.get(t)?.[i];
         if (ms !== undefined) {
-          emit(impl, t, ms);
+          emit(impl, t, ms, undefined, busy);
         } else {
           o.emit({
             kernel: 'gemm',
@@ -368,7 +379,7 @@ export async function benchHostCopy(C: number, S: number, o: KernelBenchOptions)
     );
   const byThreads = await timeOnThreads(o.threads, [copy], o.budget);
   for (const t of o.threads) {
-    const ms = byThreads.get(t)?.[0];
+    const ms = byThreads.ms.get(t)?.[0];
     if (ms === undefined) continue;
     o.emit({
       kernel: 'host.copy',

@@ -56,6 +56,12 @@ export interface BenchRecord {
   msPerEvaluation?: number;
   /** style.heap: the heap over the sampled iterations. */
   heap?: HeapReport;
+  /**
+   * Runs on the thread pool: the fraction of the threads' time they spent inside the pool's
+   * blocks (0 … 1; see ThreadTimes in threads.ts). With it, ×t/×1 splits into scheduling (how
+   * much of the time the threads worked) and speed (how fast the same work ran side by side).
+   */
+  busy?: number;
 }
 
 /** The middle value (the upper middle for an even count). */
@@ -184,6 +190,10 @@ export function validateRecords(data: unknown): BenchRecord[] {
       if (k in r && !(isCount(r[k]) && (r[k] as number) > 0))
         throw new Error(`${name}: '${k}' must be a positive number, got ${String(r[k])}`);
     }
+    if ('busy' in r && !(typeof r['busy'] === 'number' && r['busy'] >= 0 && r['busy'] <= 1.05))
+      throw new Error(
+        `${name}: 'busy' must be a fraction of the threads' time, got ${String(r['busy'])}`,
+      );
     const heap = r['heap'];
     if (heap !== undefined) {
       if (!isObject(heap)) throw new Error(`${name}: 'heap' must be an object`);

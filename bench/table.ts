@@ -58,7 +58,9 @@ export function kernelTable(records: readonly BenchRecord[], threads: readonly n
     'convnetjs'.padStart(9),
     'ts/cpu'.padStart(8),
     ...threads.map((t) => `w×${t}/tw`.padStart(8)),
-    ...(maxT > 1 ? [`×${maxT}/×1`.padStart(7), `st ×${maxT}/×1`.padStart(11)] : []),
+    ...(maxT > 1
+      ? [`×${maxT}/×1`.padStart(7), `st ×${maxT}/×1`.padStart(11), `busy×${maxT}`.padStart(7)]
+      : []),
   ];
   const lines = [head.join(' ')];
   let dagger = false;
@@ -96,6 +98,7 @@ export function kernelTable(records: readonly BenchRecord[], threads: readonly n
                 staged[threads.indexOf(maxT)]?.gflops,
                 staged[threads.indexOf(1)]?.gflops,
               ).padStart(11),
+              (most?.busy === undefined ? '—' : `${Math.round(100 * most.busy)}%`).padStart(7),
             ]
           : []),
       ].join(' '),
@@ -106,6 +109,10 @@ export function kernelTable(records: readonly BenchRecord[], threads: readonly n
       'on resident tensors (in kernel memory), st×t = the same on ordinary arrays staged in and out ' +
       '(t > 1: timed with the helpers awake, alternating with t = 1); ' +
       'w×t/tw = wasm×t over tfjs-wasm' +
+      (maxT > 1
+        ? `; busy×${maxT} = the share of the ${maxT} threads' time spent in the pool's blocks ` +
+          `in wasm×${maxT} (the rest: waiting, or serial work on the calling thread)`
+        : '') +
       (dagger ? "; † over tfjs-wasm's backward-to-input (it has no backward-to-weights)" : ''),
   );
   return lines;

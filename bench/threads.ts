@@ -2,7 +2,13 @@
 // is started for that part and stopped after it, so one process measures 1 and 2 threads side by
 // side. Only nnzero's WebAssembly GEMM (and the conv kernels on it) use the pool; the plain
 // TypeScript tier and the peers always run on one thread.
-import { startGemmPool, stopGemmPool, wakePool, withoutPool } from '../lib/core/gemm-pool.js';
+import {
+  poolBusyMs,
+  startGemmPool,
+  stopGemmPool,
+  wakePool,
+  withoutPool,
+} from '../lib/core/gemm-pool.js';
 import { time, timeInterleaved, type TimeBudget } from './records.js';
 
 /**
@@ -27,8 +33,22 @@ export async function withThreads(
   }
 }
 
+/** What timeOnThreads measured: per thread count, one entry per run. */
+export interface ThreadTimes {
+  /** Median milliseconds. */
+  ms: Map<number, number[]>;
+  /**
+   * For pool sizes above 1: the fraction of the threads' time (threads × wall time, over all
+   * pooled calls of the run) spent inside blocks of the pool's jobs (poolBusyMs). 1 would be every
+   * thread working from the start of each call to its end; what is missing was spent waiting for
+   * a job, for the last blocks of one, or on the calling thread's serial work.
+   */
+  busy: Map<number, number[]>;
+}
+
 /**
- * Median milliseconds of each of `runs` on one thread and on each pool size in `threads`. While a
+ * Median milliseconds of each of `runs` on one thread and on each pool size in `threads`, and how
+ * busy the pool's threads were (ThreadTimes). While a
  * pool runs, its runs alternate with one-thread runs of the same kernel (the pool set aside, see
  * withoutPool), so a ×t/×1 ratio compares the same seconds of a shared machine; the one-thread
  * figures come from the first pool's rounds. A thread count the pool could not start is absent.
@@ -41,23 +61,35 @@ export async function timeOnThreads(
   threads: readonly number[],
   runs: readonly (() => void)[],
   budget: TimeBudget,
-): Promise<Map<number, number[]>> {
-  const result = new Map<number, number[]>();
+): Promise<ThreadTimes> {
+  const result: ThreadTimes = { ms: new Map(), busy: new Map() };
+  const busyNow = (): number => (poolBusyMs() ?? []).reduce((sum, ms) => sum + ms, 0);
   for (const t of threads.filter((t) => t > 1)) {
     await withThreads(t, () => {
-      const pairs = runs.map((run) =>
-        timeInterleaved([() => withoutPool(run), run], budget, [undefined, wakePool]),
+      const busy = runs.map(() => ({ inBlocks: 0, wall: 0 }));
+      const pooledRuns = runs.map((run, i) => () => {
+        const [b0, t0] = [busyNow(), performance.now()];
+        run();
+        busy[i]!.wall += performance.now() - t0;
+        busy[i]!.inBlocks += busyNow() - b0;
+      });
+      const pairs = pooledRuns.map((pooled, i) =>
+        timeInterleaved([() => withoutPool(runs[i]!), pooled], budget, [undefined, wakePool]),
       );
       const alone = pairs.map(([one]) => one!);
       const pooled = pairs.map(([, many]) => many!);
-      if (!result.has(1)) result.set(1, alone);
-      result.set(t, pooled);
+      if (!result.ms.has(1)) result.ms.set(1, alone);
+      result.ms.set(t, pooled);
+      result.busy.set(
+        t,
+        busy.map(({ inBlocks, wall }) => inBlocks / (t * wall)),
+      );
     });
   }
   // No pool could start (or only 1 was asked for): one thread on its own.
-  if (!result.has(1)) {
+  if (!result.ms.has(1)) {
     const alone = runs.map((run) => time(run, budget));
-    result.set(1, alone);
+    result.ms.set(1, alone);
   }
   return result;
 }

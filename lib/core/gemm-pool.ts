@@ -74,6 +74,8 @@ interface Pool {
   job: Float64Array;
   tag: number;
   ready: Promise<number>;
+  /** Milliseconds each thread (index 0: the calling one, then the helpers) spent in blocks. */
+  busy: Float64Array;
 }
 
 let pool: Pool | undefined;
@@ -116,10 +118,11 @@ export function startGemmPool(threads = defaultThreads()): Promise<number> {
   reserveScratch(threads - 1);
   const control = new SharedArrayBuffer(CONTROL_WORDS * 4);
   const job = new SharedArrayBuffer(JOB.length * 8);
+  const busy = new SharedArrayBuffer(threads * 8);
   const workers: Worker[] = [];
   const started: Promise<void>[] = [];
   for (let region = 1; region < threads; region++) {
-    const worker = spawn({ module: k.module, memory: k.memory, control, job, region });
+    const worker = spawn({ module: k.module, memory: k.memory, control, job, busy, region });
     worker.unref();
     workers.push(worker);
     started.push(
@@ -130,7 +133,14 @@ export function startGemmPool(threads = defaultThreads()): Promise<number> {
     );
   }
   const ready = Promise.all(started).then(() => threads);
-  pool = { workers, ctl: new Int32Array(control), job: new Float64Array(job), tag: 0, ready };
+  pool = {
+    workers,
+    ctl: new Int32Array(control),
+    job: new Float64Array(job),
+    tag: 0,
+    ready,
+    busy: new Float64Array(busy),
+  };
   setPoolRunners(RUNNERS);
   return ready;
 }
@@ -368,11 +378,13 @@ function share(k: GemmKernel, p: Pool, blocks: number, meanwhile?: () => void): 
     }
   }
   for (let index = claimBlock(ctl, tag); index >= 0; index = claimBlock(ctl, tag)) {
+    const t0 = performance.now();
     try {
       runBlock(k.exports, job, index, 0);
     } catch (e) {
       own ??= e;
     }
+    p.busy[0]! += performance.now() - t0;
     Atomics.add(ctl, FINISHED, 1);
   }
   waitFinished(p, blocks);
@@ -401,6 +413,16 @@ function waitFinished(p: Pool, blocks: number): void {
   for (let done = Atomics.load(ctl, FINISHED); done < blocks; done = Atomics.load(ctl, FINISHED)) {
     Atomics.wait(ctl, FINISHED, done);
   }
+}
+
+/**
+ * Milliseconds each thread of the pool has spent running blocks of jobs since it started (index
+ * 0: the calling thread, then each helper; wake-ups not counted), or null without a pool. A
+ * benchmark reads it before and after pooled runs: the threads' busy time over threads × wall
+ * time is how fully the pool kept them working, apart from how fast the work ran.
+ */
+export function poolBusyMs(): number[] | null {
+  return pool ? Array.from(pool.busy) : null;
 }
 
 /**

@@ -58,7 +58,8 @@ describe('bench records', () => {
       },
     };
     const skipped = { ...good, impl: 'tfjs-wasm', gflops: null, ms: null, skipped: 'unsupported' };
-    expect(validateRecords([good, heap, skipped])).to.have.length(3);
+    const pooled = { ...good, threads: 2, busy: 0.93 };
+    expect(validateRecords([good, heap, skipped, pooled])).to.have.length(4);
   });
 
   it('rejects records with a missing, wrong or unexplained field, naming the record', () => {
@@ -70,6 +71,8 @@ describe('bench records', () => {
       [{ ...good, gflops: null, ms: null }, /no gflops, ms or heap/],
       [{ ...good, skipped: 'why not' }, /has numbers and a 'skipped' reason/],
       [{ ...good, heap: { samples: 1 } }, /heap.heapUsed/],
+      [{ ...good, busy: 2 }, /busy/],
+      [{ ...good, busy: '90%' }, /busy/],
     ];
     for (const [record, message] of bad) {
       expect(() => validateRecords([record]), String(message)).to.throw(message);
@@ -125,6 +128,11 @@ describe('npm run bench -- --quick', function () {
     for (const impl of ['nnzero-wasm', 'nnzero-wasm-staged']) {
       for (const t of [1, 2]) expect(has('gemm', impl, t), `gemm ${impl} ×${t}`).to.equal(true);
     }
+    // Pooled runs say how busy the threads were (a fraction; a quick run's is anything in 0 … 1).
+    const pooled = records.filter((x) => x.impl.startsWith('nnzero-wasm') && x.threads === 2);
+    const conv = pooled.filter((x) => x.kernel.startsWith('conv2d.'));
+    expect(conv.length).to.be.above(0);
+    for (const x of conv) expect(x.busy, `${x.kernel} ${x.impl}`).to.be.within(0, 1.05);
     for (const t of [1, 2]) expect(has('host.copy', 'nnzero-wasm', t), `copy ×${t}`).to.equal(true);
     expect(records.find((x) => x.kernel === 'host.copy')?.note).to.match(/GB\/s/);
     expect(has('conv2d.backwardInput+Weights', 'convnetjs', 1)).to.equal(true);
@@ -136,7 +144,7 @@ describe('npm run bench -- --quick', function () {
     expect(heap?.heap?.samples).to.be.at.least(2);
     expect(records.find((x) => x.kernel === 'mnist.cnn.epoch')?.note).to.match(/extrapolated/);
     // The summary tables go to stdout.
-    expect(r.stdout).to.match(/^kernel\s+shape/m);
+    expect(r.stdout).to.match(/^kernel\s+shape.*busy×2/m);
     expect(r.stdout).to.match(/^host: a streaming copy .*×2\/×1 = \d/m);
     expect(r.stdout).to.match(/style\.iteration@32 +threads 2:/);
   });

@@ -1,6 +1,12 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { startGemmPool, stopGemmPool, wakePool, withoutPool } from '../../lib/core/gemm-pool.js';
+import {
+  poolBusyMs,
+  startGemmPool,
+  stopGemmPool,
+  wakePool,
+  withoutPool,
+} from '../../lib/core/gemm-pool.js';
 import {
   BLOCKS,
   CONTROL_WORDS,
@@ -186,6 +192,20 @@ describe('gemm pool', () => {
     expect(check('float32', 257, 129, 130, { seed: 3 })).to.be.below(1e-5);
   });
 
+  it('counts the milliseconds each thread spends in blocks, not in wake-ups', () => {
+    const sum = (xs: number[] | null): number => (xs ?? []).reduce((s, x) => s + x, 0);
+    const before = poolBusyMs()!;
+    expect(before).to.have.length(2);
+    wakePool();
+    expect(poolBusyMs()).to.deep.equal(before);
+    const t0 = performance.now();
+    expect(check('float32', 301, 150, 700, { seed: 3 })).to.be.below(1e-5);
+    const wall = performance.now() - t0;
+    const after = poolBusyMs()!;
+    expect(sum(after) - sum(before)).to.be.above(0);
+    expect(sum(after) - sum(before)).to.be.at.most(2 * wall);
+  });
+
   it('withoutPool runs every call on the calling thread, then hands the pool back', () => {
     const ex = gemmKernel().exports;
     const { im2col } = ex;
@@ -216,7 +236,8 @@ describe('gemm pool: waking the helpers', () => {
     await stopGemmPool();
   });
 
-  it('wakePool does nothing without a pool', () => {
+  it('wakePool does nothing without a pool (and there is no busy time to report)', () => {
+    expect(poolBusyMs()).to.equal(null);
     wakePool();
     expect(check('float32', 130, 129, 131, { seed: 6 })).to.be.below(1e-5);
   });

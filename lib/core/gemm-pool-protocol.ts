@@ -46,6 +46,7 @@ export const MAX_GEMM_BLOCKS = 64;
  */
 export const JOB = {
   split: 14, // GEMM: 1: blocks of rows; 0: blocks of columns
+  batchWhole: 15, // GEMM batch: products taken whole, one per block (the rest in row parts)
   scratch: 16, // GEMM: byte address of scratch region 0 (the calling thread's)
   scratchBytes: 17, // GEMM: bytes per scratch region
   kind: 18, // a KIND value
@@ -66,8 +67,9 @@ export const JOB = {
   bandsPerBlock: 44, // Winograd bands: bands per block
   vm: 45, // Winograd bands: byte address of region 0's V and M
   vmBytes: 46, // Winograd bands: bytes from one region's V and M to the next
-  bounds: 47, // GEMM: first row (or column) of each block, then M (or N): blocks + 1 slots
-  length: 47 + MAX_GEMM_BLOCKS + 1,
+  batchParts: 47, // GEMM batch: row parts each product after the whole ones is cut into
+  bounds: 48, // GEMM: first row (or column) of each block, then M (or N): blocks + 1 slots
+  length: 48 + MAX_GEMM_BLOCKS + 1,
 } as const;
 
 /**
@@ -130,6 +132,29 @@ export function guidedBounds(
     bounds.push(Math.min(extent, done * unit));
   }
   return bounds;
+}
+
+/**
+ * Block `index` of a batch job: which product, and which of its rows (row0 … row0 + rows − 1).
+ * The first JOB.batchWhole products are one block each; every later one is JOB.batchParts
+ * blocks of whole 4-row register tiles (the last may be shorter, or empty).
+ */
+export function batchBlock(
+  job: Float64Array,
+  index: number,
+): { product: number; row0: number; rows: number } {
+  const M = job[0]!;
+  const whole = job[JOB.batchWhole]!;
+  if (index < whole) return { product: index, row0: 0, rows: M };
+  const parts = job[JOB.batchParts]!;
+  const part = (index - whole) % parts;
+  const size = Math.ceil(M / parts / 4) * 4;
+  const row0 = Math.min(M, part * size);
+  return {
+    product: whole + Math.floor((index - whole) / parts),
+    row0,
+    rows: Math.min(size, M - row0),
+  };
 }
 
 /** Kernel arguments for block `index` of the job in `job`, using scratch region `region`. */
@@ -243,11 +268,15 @@ export function runBlock(
     return;
   }
   if (kind === KIND.gemmBatch) {
-    // One whole product of the batch per block: product `index` has its A, B, C moved on.
+    // Rows row0 … of one product of the batch (batchBlock): its A, B, C moved on to that
+    // product, and A and C down to row0.
+    const { product, row0, rows } = batchBlock(job, index);
+    if (rows <= 0) return;
     const args = Array.from(job.subarray(0, 14));
-    args[4]! += index * job[JOB.aStep]!;
-    args[7]! += index * job[JOB.bStep]!;
-    args[11]! += index * job[JOB.cStep]!;
+    args[0] = rows;
+    args[4]! += product * job[JOB.aStep]! + row0 * args[5]! * 4;
+    args[7]! += product * job[JOB.bStep]!;
+    args[11]! += product * job[JOB.cStep]! + row0 * args[12]! * 4;
     args.push(job[JOB.scratch]! + region * job[JOB.scratchBytes]!);
     kernel.gemm(...(args as KernelArgs));
     return;

@@ -68,6 +68,9 @@ const BLOCKS_PER_THREAD = 4;
 // Rows (or columns) of C a block has at least, unless that would leave a thread without one.
 const MIN_BLOCK = 32;
 
+// Row blocks each of a batch's last products is cut into (see runBatch).
+const BATCH_PARTS = 4;
+
 interface Pool {
   workers: Worker[];
   ctl: Int32Array;
@@ -281,7 +284,11 @@ function runConv(
   share(k, pool, Math.ceil(units / size), meanwhile);
 }
 
-// The runner gemmWasmStagedBatch calls: one block per product, each on its thread's scratch.
+// The runner gemmWasmStagedBatch calls: one block per product, each on its thread's scratch,
+// except the last `threads` products, which go in BATCH_PARTS blocks of rows each, so that the
+// job ends in small blocks (as guidedBounds does for one product): with 16 whole products of
+// Winograd's separate passes on two threads, the thread that finished first waited for up to a
+// whole product. A block of rows packs its product's B for itself; that is 1/M of its work.
 function runBatch(
   k: GemmKernel,
   count: number,
@@ -299,7 +306,12 @@ function runBatch(
   job[JOB.scratch] = scratchBase(k);
   job[JOB.scratchBytes] = k.scratchBytes;
   job[JOB.kind] = KIND.gemmBatch;
-  share(k, pool, count);
+  const threads = pool.workers.length + 1;
+  const parts = Math.min(BATCH_PARTS, Math.ceil(args[0]! / 4));
+  const whole = parts > 1 ? Math.max(0, count - threads) : count;
+  job[JOB.batchWhole] = whole;
+  job[JOB.batchParts] = parts;
+  share(k, pool, whole + (count - whole) * parts);
 }
 
 // The runner channelPassStaged calls: one channel pass (a Winograd transform) cut into blocks

@@ -25,6 +25,7 @@ import {
   gemmKernel,
   gemmWasm,
   gemmWasmStaged,
+  gemmWasmStagedBatch,
   kernelRegions,
   type Im2colArgs,
 } from '../../lib/core/gemm-wasm.js';
@@ -113,6 +114,53 @@ describe('gemm pool', () => {
       withoutPool(() => gemmWasm(alone, a, b, 0.75, beta));
       const differ = pooled.data.findIndex((v, i) => !Object.is(v, alone.data[i]));
       expect(differ).to.equal(-1, `${M}×${N}×${K}: first differing element`);
+    }
+  });
+
+  it('gives the bits of one thread on a batch of products, the last ones cut into row parts', () => {
+    // [count, M, N, K]: M off the 4-row tile and below 4 · BATCH_PARTS (fewer parts), C with a
+    // row stride wider than N (the products' C lie side by side in one matrix).
+    const cases: [number, number, number, number][] = [
+      [16, 64, 49, 64],
+      [3, 37, 70, 400],
+      [5, 5, 130, 1000],
+      [2, 130, 40, 300],
+    ];
+    for (const [count, M, N, K] of cases) {
+      const ldc = count * N + 3;
+      const { heap, at } = kernelRegions([count * M * K, count * K * N, M * ldc, M * ldc]);
+      const [a, b, c, ref] = at as [number, number, number, number];
+      const rng = new Rng(count + M);
+      for (let i = 0; i < count * (M * K + K * N); i++) heap[(a >> 2) + i] = rng.normal();
+      for (let i = 0; i < M * ldc; i++) heap[(c >> 2) + i] = heap[(ref >> 2) + i] = i % 7;
+      // Product i: A_i (M × K) and B_i (K × N) one after another, C_i columns i·N … of C.
+      const batch = (cPtr: number): void =>
+        gemmWasmStagedBatch(
+          count,
+          4 * M * K,
+          4 * K * N,
+          4 * N,
+          M,
+          N,
+          K,
+          0.5,
+          a,
+          K,
+          1,
+          b,
+          N,
+          1,
+          1,
+          cPtr,
+          ldc,
+          1,
+        );
+      withoutPool(() => batch(ref));
+      batch(c);
+      const differ = heap
+        .subarray(c >> 2, (c >> 2) + M * ldc)
+        .findIndex((v, i) => !Object.is(v, heap[(ref >> 2) + i]));
+      expect(differ).to.equal(-1, `${count} × ${M}×${N}×${K}: first differing element`);
     }
   });
 

@@ -105,6 +105,13 @@ export function claimBlock(ctl: Int32Array, tag: number): number {
   }
 }
 
+// Slots 0 … count − 1 of the job as a new array (the arguments a block adjusts and passes on).
+function jobArgs(job: Float64Array, count: number): number[] {
+  const args = new Array<number>(count);
+  for (let i = 0; i < count; i++) args[i] = job[i]!;
+  return args;
+}
+
 /**
  * Where to cut `extent` rows (or columns) of C into blocks, by guided self-scheduling
  * (Polychronopoulos & Kuck, 1987): each block takes a share of what is left, ⌈left / (2·threads)⌉
@@ -159,7 +166,7 @@ export function batchBlock(
 
 /** Kernel arguments for block `index` of the job in `job`, using scratch region `region`. */
 export function blockArgs(job: Float64Array, index: number, region: number): KernelArgs {
-  const args = Array.from(job.subarray(0, 14));
+  const args = jobArgs(job, 14);
   const byRows = job[JOB.split] === 1;
   const start = job[JOB.bounds + index]!;
   const len = job[JOB.bounds + index + 1]! - start;
@@ -195,7 +202,7 @@ export function convUnits(job: Float64Array): number {
  * written there: the result is the same to the bit as one call per image.
  */
 export function convUnitArgs(job: Float64Array, u: number, count: number): Im2colArgs {
-  const args = Array.from(job.subarray(0, 16)) as Im2colArgs;
+  const args = jobArgs(job, 16) as Im2colArgs;
   const [, C, H, W, kH, kW] = args;
   const ld = args[15];
   const rows = job[JOB.rows] === 1;
@@ -272,7 +279,7 @@ export function runBlock(
     // product, and A and C down to row0.
     const { product, row0, rows } = batchBlock(job, index);
     if (rows <= 0) return;
-    const args = Array.from(job.subarray(0, 14));
+    const args = jobArgs(job, 14);
     args[0] = rows;
     args[4]! += product * job[JOB.aStep]! + row0 * args[5]! * 4;
     args[7]! += product * job[JOB.bStep]!;
@@ -283,7 +290,7 @@ export function runBlock(
   }
   if (kind === KIND.winogradBands) {
     // Bands index·size …, on this thread's own V, M and GEMM scratch.
-    const args = Array.from(job.subarray(0, 14)) as WinogradBandArgs;
+    const args = jobArgs(job, 14) as WinogradBandArgs;
     const size = job[JOB.bandsPerBlock]!;
     const band0 = index * size;
     kernel.winogradBands(
@@ -320,9 +327,11 @@ export function runBlock(
 export function channelBlockArgs(job: Float64Array, index: number): number[] {
   const argc = job[JOB.argc]!;
   const size = job[JOB.channelsPerBlock]!;
-  const args = Array.from(job.subarray(0, argc));
   const first = index * size;
-  for (let i = 0; i < argc; i++) args[i]! += first * job[JOB.steps + i]!;
+  // A plain loop: Array.from over a subarray (a new view, then the iterator protocol) cost more
+  // than many small blocks' work (L-BFGS's vector passes run a dozen blocks per call).
+  const args = new Array<number>(argc);
+  for (let i = 0; i < argc; i++) args[i] = job[i]! + first * job[JOB.steps + i]!;
   args[1] = Math.min(size, args[1]! - first);
   return args;
 }

@@ -9,6 +9,7 @@ export {
   type StyleTargetOptions,
   gram,
   contentLoss,
+  contentTargetNorm,
   styleTarget,
   blendStyleTargets,
   styleLoss,

@@ -79,6 +79,11 @@ function squaredNorm(a: ArrayLike<number>): number {
   return s;
 }
 
+/** Σ P² of content features P, as contentLoss's `targetSquaredNorm` (the same sum it would take). */
+export function contentTargetNorm(P: Tensor): number {
+  return squaredNorm(contiguous(P).data);
+}
+
 /**
  * Content loss at one layer (eq. 1): L = ½ Σ (F − P)², with gradient dL/dF = F − P (eq. 2; the
  * ReLU mask of eq. 2 is applied by the network's own backward). With `normalize: 'target'` the
@@ -88,6 +93,8 @@ function squaredNorm(a: ArrayLike<number>): number {
  * @param out where to write dF (same shape and dtype as F); a new tensor when omitted
  * @param gradientScale dF comes out multiplied by this (the layer's weight in the objective,
  *   saving the caller a pass over dF); the loss does not
+ * @param targetSquaredNorm Σ P² (contentTargetNorm(P)), for a caller that compares with the same
+ *   P every iteration: computed here otherwise, a pass over P per call
  */
 export function contentLoss(
   F: Tensor,
@@ -96,13 +103,20 @@ export function contentLoss(
     normalize = 'paper',
     out,
     gradientScale = 1,
-  }: { normalize?: LossNormalization; out?: Tensor; gradientScale?: number } = {},
+    targetSquaredNorm,
+  }: {
+    normalize?: LossNormalization;
+    out?: Tensor;
+    gradientScale?: number;
+    targetSquaredNorm?: number;
+  } = {},
 ): FeatureLoss {
   if (F.shape.join() !== P.shape.join())
     throw new ShapeError('contentLoss target', P.shape, F.shape);
   const f = contiguous(F).data;
   const p = contiguous(P).data;
-  const scale = normalize === 'paper' ? 1 : 2 / Math.max(squaredNorm(p), 1e-30);
+  const scale =
+    normalize === 'paper' ? 1 : 2 / Math.max(targetSquaredNorm ?? squaredNorm(p), 1e-30);
   const dF = gradientBuffer(out, F, 'contentLoss');
   const d = dF.data;
   const dScale = scale * gradientScale;

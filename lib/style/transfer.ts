@@ -20,6 +20,7 @@ import { LBFGS, type IterationInfo, type Minimizer, type Objective } from './lbf
 import {
   blendStyleTargets,
   contentLoss,
+  contentTargetNorm,
   styleLoss,
   styleTarget,
   totalVariation,
@@ -113,6 +114,8 @@ export class StyleTransferLoss {
   readonly #dtype: DType;
   readonly #taps: string[];
   readonly #contentTargets = new Map<string, Tensor>();
+  // Σ P² of each content target, taken once (contentLoss would take it on every call).
+  readonly #contentNorms = new Map<string, number>();
   readonly #styleTargets = new Map<string, StyleTarget>();
   // The network input and every loss gradient, by role: reused by each evaluation (same shapes).
   readonly #buffers = new Map<string, Tensor>();
@@ -172,8 +175,11 @@ export class StyleTransferLoss {
         preprocess(content, net.preprocessing, dtype),
         contentLayers.map((l) => l.layer),
       );
-      for (const { layer } of contentLayers)
-        this.#contentTargets.set(layer, contiguousCopy(feats.get(layer)!));
+      for (const { layer } of contentLayers) {
+        const P = contiguousCopy(feats.get(layer)!);
+        this.#contentTargets.set(layer, P);
+        this.#contentNorms.set(layer, contentTargetNorm(P));
+      }
     }
     if (styleLayers.length > 0) {
       const perStyle = styles.map(({ image }) => {
@@ -230,6 +236,7 @@ export class StyleTransferLoss {
         normalize: this.#normalize,
         out: this.#buffer(`content ${layer}`, F.shape, dtypeOf(F)),
         gradientScale: w,
+        targetSquaredNorm: this.#contentNorms.get(layer)!,
       });
       content += w * r.loss;
       addGrad(layer, r.dF);

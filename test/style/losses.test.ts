@@ -11,6 +11,7 @@ import {
 import {
   blendStyleTargets,
   contentLoss,
+  contentTargetNorm,
   gram,
   styleLoss,
   styleTarget,
@@ -67,6 +68,25 @@ describe('contentLoss', () => {
       expect(r.maxError).to.be.below(1e-6, r.describe()); // typically 1e-8 (worst at tiny entries)
     });
   }
+
+  it("gives the same bits with the target's Σ P² passed in (contentTargetNorm)", () => {
+    const rng = new Rng(4);
+    const F = rng.fillNormal(zeros([3, 4, 5]));
+    const P = rng.fillNormal(zeros([3, 4, 5]), 0, 3);
+    const norm = contentTargetNorm(P);
+    const own = contentLoss(F, P, { normalize: 'target', gradientScale: 0.7 });
+    const given = contentLoss(F, P, {
+      normalize: 'target',
+      gradientScale: 0.7,
+      targetSquaredNorm: norm,
+    });
+    expect(given.loss).to.equal(own.loss);
+    expect(toArray(given.dF)).to.deep.equal(toArray(own.dF));
+    // And it is used: a wrong norm changes the loss.
+    expect(
+      contentLoss(F, P, { normalize: 'target', targetSquaredNorm: 2 * norm }).loss,
+    ).to.be.closeTo(own.loss / 2, 1e-12);
+  });
 
   it('names both shapes when they differ', () => {
     expect(() => contentLoss(zeros([2, 3, 3]), zeros([2, 3, 4]))).to.throw(

@@ -30,6 +30,14 @@ function find(
   );
 }
 
+// The threads' time in blocks on `t` threads over the one-thread time of the same kernel (see
+// the legend of kernelTable), or '—'.
+function cost(many: BenchRecord | undefined, one: BenchRecord | undefined, t: number): string {
+  if (many?.busy === undefined || many.ms === null || one === undefined || one.ms === null)
+    return '—';
+  return ((many.busy * t * many.ms) / one.ms).toFixed(2);
+}
+
 const cell = (r: BenchRecord | undefined): string =>
   r === undefined ? '—' : r.skipped !== undefined ? 'skip' : num(r.gflops);
 
@@ -59,7 +67,12 @@ export function kernelTable(records: readonly BenchRecord[], threads: readonly n
     'ts/cpu'.padStart(8),
     ...threads.map((t) => `w×${t}/tw`.padStart(8)),
     ...(maxT > 1
-      ? [`×${maxT}/×1`.padStart(7), `st ×${maxT}/×1`.padStart(11), `busy×${maxT}`.padStart(7)]
+      ? [
+          `×${maxT}/×1`.padStart(7),
+          `st ×${maxT}/×1`.padStart(11),
+          `busy×${maxT}`.padStart(7),
+          `cost×${maxT}`.padStart(7),
+        ]
       : []),
   ];
   const lines = [head.join(' ')];
@@ -99,6 +112,7 @@ export function kernelTable(records: readonly BenchRecord[], threads: readonly n
                 staged[threads.indexOf(1)]?.gflops,
               ).padStart(11),
               (most?.busy === undefined ? '—' : `${Math.round(100 * most.busy)}%`).padStart(7),
+              cost(most, one, maxT).padStart(7),
             ]
           : []),
       ].join(' '),
@@ -111,7 +125,10 @@ export function kernelTable(records: readonly BenchRecord[], threads: readonly n
       'w×t/tw = wasm×t over tfjs-wasm' +
       (maxT > 1
         ? `; busy×${maxT} = the share of the ${maxT} threads' time spent in the pool's blocks ` +
-          `in wasm×${maxT} (the rest: waiting, or serial work on the calling thread)`
+          `in wasm×${maxT} (the rest: waiting, or serial work on the calling thread); ` +
+          `cost×${maxT} = that time in blocks over wasm×1's time, about what the same work cost ` +
+          `side by side (1.00: nothing; more: memory, cache or host contention), so ` +
+          `×${maxT}/×1 ≈ ${maxT} · busy / cost`
         : '') +
       (dagger ? "; † over tfjs-wasm's backward-to-input (it has no backward-to-weights)" : ''),
   );

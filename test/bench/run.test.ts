@@ -14,6 +14,7 @@ import {
   validateRecords,
   type BenchRecord,
 } from '../../bench/records.js';
+import { kernelTable } from '../../bench/table.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -89,6 +90,21 @@ describe('bench records', () => {
   });
 });
 
+describe('bench kernel table', () => {
+  it('splits ×2/×1 into how busy the threads were and what the work cost side by side', () => {
+    const base = { kernel: 'conv2d.forward', shape: '8->8@8', impl: 'nnzero-wasm' };
+    const records = [
+      { ...base, threads: 1, gflops: 1, ms: 10 },
+      { ...base, threads: 2, gflops: 10 / 6, ms: 6, busy: 0.9 },
+    ];
+    const [head, row] = kernelTable(records, [1, 2]);
+    expect(head).to.match(/×2\/×1 +st ×2\/×1 +busy×2 +cost×2$/);
+    // ×2/×1 = 10 / 6; busy 90%; cost = 0.9 · 2 · 6 / 10.
+    expect(row).to.match(/1\.67× +— +90% +1\.08$/);
+    expect(row).to.match(/^conv2d\.forward /);
+  });
+});
+
 describe('npm run bench -- --quick', function () {
   // A smoke run of every part at tiny sizes (about 15 s on a busy 2-core machine); the timeout
   // only stops a hung child, nothing asserts on speed.
@@ -144,7 +160,7 @@ describe('npm run bench -- --quick', function () {
     expect(heap?.heap?.samples).to.be.at.least(2);
     expect(records.find((x) => x.kernel === 'mnist.cnn.epoch')?.note).to.match(/extrapolated/);
     // The summary tables go to stdout.
-    expect(r.stdout).to.match(/^kernel\s+shape.*busy×2/m);
+    expect(r.stdout).to.match(/^kernel\s+shape.*busy×2 +cost×2/m);
     expect(r.stdout).to.match(/^host: a streaming copy .*×2\/×1 = \d/m);
     expect(r.stdout).to.match(/style\.iteration@32 +threads 2:/);
   });

@@ -1,4 +1,4 @@
-// Compile the kernels in assembly/ (GEMM, im2col/col2im, 2×2 pooling, Winograd, element-wise) with AssemblyScript into one
+// Compile the kernels in assembly/ (GEMM, im2col/col2im, 2×2 pooling, Winograd F(2×2) and F(4×4), element-wise) with AssemblyScript into one
 // module (one memory, so the pool's threads see what im2col builds) and embed the bytes, base64, in a generated
 // TypeScript module (lib/core/wasm/gemm-wasm.ts) so the kernel loads in Node and in browsers
 // without file access. `--check` rebuilds into a temp dir and fails if the committed module
@@ -15,6 +15,7 @@ const sources = [
   'assembly/conv.ts',
   'assembly/pool.ts',
   'assembly/winograd.ts',
+  'assembly/winograd4.ts',
   'assembly/elementwise.ts',
   'assembly/vectors.ts',
 ];

@@ -6,9 +6,9 @@
 // leaves kernel memory. A large image goes band by band of tile rows through all three steps,
 // so that V and M stay in cache between the transforms and the products (winogradBands);
 // smaller images, or batches of them, take the three steps as separate passes over all their
-// tiles. Backward-to-input is the same
-// forward with the transposed, rotated filters (transposedGeometry); it reads the staged w
-// through strides, so nothing is copied to rotate it.
+// tiles, by F(4×4, 3×3) where they have enough tiles (6×6 patches, 36 planes and products: see
+// passScheme). Backward-to-input is the same forward with the transposed, rotated filters
+// (transposedGeometry); it reads the staged w through strides, so nothing is copied to rotate it.
 import {
   channelPassStaged,
   gemmKernel,
@@ -57,6 +57,29 @@ const BAND_MIN_TILES = 48;
 const MIN_BANDS = 8;
 const BAND_MAX_FLOATS = 1 << 18;
 
+// Which scheme the separate passes use: F(4×4, 3×3) (4: 36 products for 16 outputs, 1.78× fewer
+// multiplies than F(2×2, 3×3) once the tiles are whole), F(2×2, 3×3) (2), or 'auto': F(4×4) from
+// F4_MIN_TILES tiles of 4×4 per pass. Its filter transform and the packing of U grow with its 36
+// planes (against 16) whatever the image, so small images lose: two threads over alternating
+// runs, F(4×4) against F(2×2), 512 → 512 channels: 0.75–0.82× as fast at 14 and 16 px (16 tiles),
+// 1.18–1.27× at 32 px (64 tiles); 256 → 256: 0.98–1.08× at 28 px (49 tiles, the products 49
+// columns wide, one past six register tiles), 1.22–1.34× at 64 px (256 tiles). The bands always
+// use F(2×2, 3×3).
+let passScheme: 'auto' | 2 | 4 = 'auto';
+const F4_MIN_TILES = 64;
+
+/** Set which Winograd scheme the separate passes use (tests and benchmarks; 'auto' by default). */
+export function setWinogradPassScheme(scheme: 'auto' | 2 | 4): void {
+  passScheme = scheme;
+}
+
+// The output tile side m of the separate passes for this conv (see passScheme).
+function passTile(geom: ConvGeometry): 2 | 4 {
+  if (passScheme !== 'auto') return passScheme;
+  const { tilesH, tilesW } = winogradTiles(geom, 4);
+  return geom.N * tilesH * tilesW >= F4_MIN_TILES ? 4 : 2;
+}
+
 // Tile rows per band, or 0 for an image that takes the separate passes: one with too few bands
 // to share, unless its V and M would not fit one pass.
 function bandRows(geom: ConvGeometry): number {
@@ -79,18 +102,25 @@ function winogradPass(
   transposed: boolean,
 ): void {
   const { N, C, H, W, F, outH, outW, padTop, padLeft } = geom;
-  const { tilesH, tilesW } = winogradTiles(geom);
-  const Hp = 2 * tilesH + 2;
-  const Wp = 2 * tilesW + 2;
+  const rows = bandRows(geom);
+  // m×m output tiles from (m + 2)×(m + 2) patches, `planes` = (m + 2)² products.
+  const m = rows > 0 ? 2 : passTile(geom);
+  const planes = (m + 2) ** 2;
+  const [filtersPass, inputsPass, outputsPass] =
+    m === 2
+      ? (['winogradFilters', 'winogradInputs', 'winogradOutputs'] as const)
+      : (['winograd4Filters', 'winograd4Inputs', 'winograd4Outputs'] as const);
+  const { tilesH, tilesW } = winogradTiles(geom, m);
+  const Hp = m * tilesH + 2;
+  const Wp = m * tilesW + 2;
   const input = C * H * W;
   const padded = C * Hp * Wp;
   const image = F * outH * outW;
   const tiles = tilesH * tilesW;
-  const rows = bandRows(geom);
   // Bands take one image at a time; the separate passes as many small images side by side as
   // fit PASS_FLOATS of V and M.
   const chunk =
-    rows > 0 ? 1 : Math.max(1, Math.min(N, Math.floor(PASS_FLOATS / (16 * (C + F) * tiles))));
+    rows > 0 ? 1 : Math.max(1, Math.min(N, Math.floor(PASS_FLOATS / (planes * (C + F) * tiles))));
   const planeU = planeOf(F * C);
   const k = gemmKernel();
   // Bands: U's 16 planes packed whole for gemmPacked, uStep bytes apart, and each thread's V and
@@ -104,12 +134,12 @@ function winogradPass(
   const [wIn, xIn, yIn] = [residentSlices(w, 0), residentSlices(x, 0), residentSlices(out, 0)];
   const { heap, at } = kernelRegions([
     wIn === null ? F * C * 9 : 0,
-    16 * planeU,
+    planes * planeU,
     F,
     xIn === null ? chunk * input : 0,
-    chunk * padded,
-    rows > 0 ? (16 * uStep) / 4 : 16 * planeV,
-    rows > 0 ? (threadRegions() * vmBytes) / 4 : 16 * planeM,
+    chunk * padded + 16, // + room for F(4×4)'s input transform, which reads past a row's end
+    rows > 0 ? (16 * uStep) / 4 : planes * planeV,
+    rows > 0 ? (threadRegions() * vmBytes) / 4 : planes * planeM,
     yIn === null ? chunk * image : 0,
   ]);
   // The sixth and seventh regions are packed U and the threads' V and M for bands, V and M for
@@ -136,10 +166,10 @@ function winogradPass(
     ? [wAt + 32, 9, F * 9, -3, -1]
     : [wAt, C * 9, 9, 3, 1];
   channelPassStaged(
-    'winogradFilters',
+    filtersPass,
     [wStart, F, C, so, si, sa, sb, uAt, planeU],
     [so * 4, 0, 0, 0, 0, 0, 0, C * 4, 0],
-    F * C * 25,
+    F * C * (9 + planes),
   );
   if (rows > 0) {
     for (let xi = 0; xi < 16; xi++) {
@@ -175,19 +205,19 @@ function winogradPass(
       const [planeVn, planeMn] = [planeOf(C * Tn), planeOf(F * Tn)];
       for (let i = 0; i < nb; i++) {
         channelPassStaged(
-          'winogradInputs',
+          inputsPass,
           [pAt + i * padded * 4, C, Hp, Wp, 0, tilesH, tilesW, vAt + i * tiles * 4, Tn, planeVn],
           [Hp * Wp * 4, 0, 0, 0, 0, 0, 0, Tn * 4, 0, 0],
-          C * 16 * tiles,
+          C * planes * tiles,
         );
       }
-      // The 16 products of §4.1: M[ξ] (F × T) = U[ξ] (F × C) · V[ξ] (C × T), planes apart; on
+      // The α² products of §4.1: M[ξ] (F × T) = U[ξ] (F × C) · V[ξ] (C × T), planes apart; on
       // the thread pool each thread takes whole products.
       const [uS, vS, mS] = [planeU * 4, planeVn * 4, planeMn * 4];
-      gemmWasmStagedBatch(16, uS, vS, mS, F, Tn, C, 1, uAt, C, 1, vAt, Tn, 1, 0, mAt, Tn, 1);
+      gemmWasmStagedBatch(planes, uS, vS, mS, F, Tn, C, 1, uAt, C, 1, vAt, Tn, 1, 0, mAt, Tn, 1);
       for (let i = 0; i < nb; i++) {
         channelPassStaged(
-          'winogradOutputs',
+          outputsPass,
           [
             mAt + i * tiles * 4,
             F,
@@ -202,7 +232,7 @@ function winogradPass(
             bias,
           ],
           [Tn * 4, 0, 0, 0, 0, 0, 0, outH * outW * 4, 0, 0, bias === 0 ? 0 : 4],
-          F * 16 * tiles,
+          F * planes * tiles,
         );
       }
     }

@@ -28,6 +28,9 @@ export {
   conv2dWinogradForward,
   conv2dWinogradBackwardInput,
   winogradEligible,
+  F2x2,
+  F4x4,
+  type WinogradScheme,
 } from './winograd.js';
 export { im2col, col2im } from './im2col.js';
 export { reluForwardResident, reluBackwardResident, addIntoResident } from './elementwise-wasm.js';

@@ -8,6 +8,9 @@
 // products into 16 independent matrix products, one per position ξ of the 4×4 tile:
 //   U[ξ] (F × C) = weights transformed, V[ξ] (C × tiles) = patches transformed,
 //   M[ξ] = U[ξ] · V[ξ]  (F × tiles),  then  Y = Aᵀ m A  for each tile's 16 values m.
+// The same steps with 4×4 output tiles and 6×6 patches (F(4×4, 3×3), the paper's eq. 7) take 36
+// multiplies per 16 outputs, 4× fewer than direct convolution: every function here takes the
+// scheme (F2x2 or F4x4; F2x2 when omitted).
 // This file is the readable reference (any float type, any views); conv2d-winograd-wasm.ts runs
 // the same steps in the WebAssembly kernel's memory. Callers check winogradEligible first.
 import { gemmStrided, type FloatArray, type Tensor } from '../core/index.js';
@@ -38,6 +41,54 @@ export const AT: readonly (readonly number[])[] = [
 
 type Small = readonly (readonly number[])[];
 
+/** The input transform Bᵀ of F(4×4, 3×3) (Lavin & Gray, eq. 7; interpolation points 0, ±1, ±2). */
+export const BT4: Small = [
+  [4, 0, -5, 0, 1, 0],
+  [0, -4, -4, 1, 1, 0],
+  [0, 4, -4, -1, 1, 0],
+  [0, -2, -1, 2, 1, 0],
+  [0, 2, -1, -2, 1, 0],
+  [0, 4, 0, -5, 0, 1],
+];
+
+/** The filter transform G of F(4×4, 3×3) (Lavin & Gray, eq. 7). */
+export const G4: Small = [
+  [1 / 4, 0, 0],
+  [-1 / 6, -1 / 6, -1 / 6],
+  [-1 / 6, 1 / 6, -1 / 6],
+  [1 / 24, 1 / 12, 1 / 6],
+  [1 / 24, -1 / 12, 1 / 6],
+  [0, 0, 1],
+];
+
+/** The output transform Aᵀ of F(4×4, 3×3) (Lavin & Gray, eq. 7). */
+export const AT4: Small = [
+  [1, 1, 1, 1, 1, 0],
+  [0, 1, -1, 2, -2, 0],
+  [0, 1, 1, 4, 4, 0],
+  [0, 1, -1, 8, -8, 1],
+];
+
+/**
+ * A Winograd algorithm F(m×m, 3×3): m×m output tiles, each from an α×α input patch (α = m + 2)
+ * through α² element-wise products, so α² products of the §4.1 form per conv. F(2×2, 3×3) does
+ * 16 multiplies per 4 outputs (2.25× fewer than direct convolution), F(4×4, 3×3) 36 per 16 (4×
+ * fewer), with larger transforms and rounding errors (their entries reach 8 and 1/24).
+ */
+export interface WinogradScheme {
+  /** Output tile side m. */
+  readonly m: 2 | 4;
+  readonly BT: Small;
+  readonly G: Small;
+  readonly AT: Small;
+}
+
+/** F(2×2, 3×3), the paper's worked example and this chapter's default. */
+export const F2x2: WinogradScheme = { m: 2, BT, G, AT };
+
+/** F(4×4, 3×3). */
+export const F4x4: WinogradScheme = { m: 4, BT: BT4, G: G4, AT: AT4 };
+
 // The product of two small dense matrices.
 function mul(a: Small, b: Small): number[][] {
   return a.map((row) => b[0]!.map((_, j) => row.reduce((s, aik, k) => s + aik * b[k]![j]!, 0)));
@@ -47,10 +98,6 @@ function mul(a: Small, b: Small): number[][] {
 function tr(a: Small): number[][] {
   return a[0]!.map((_, j) => a.map((row) => row[j]!));
 }
-
-const B = tr(BT);
-const GT = tr(G);
-const A = tr(AT);
 
 /** True when the conv is one F(2×2, 3×3) handles: 3×3 kernel, stride 1, dilation 1 (any pad). */
 export function winogradEligible(geom: ConvGeometry): boolean {
@@ -64,9 +111,9 @@ export function winogradEligible(geom: ConvGeometry): boolean {
   );
 }
 
-/** Number of 2×2 output tiles down and across: ⌈outH / 2⌉ × ⌈outW / 2⌉ (the last may be partial). */
-export function winogradTiles(geom: ConvGeometry): { tilesH: number; tilesW: number } {
-  return { tilesH: Math.ceil(geom.outH / 2), tilesW: Math.ceil(geom.outW / 2) };
+/** Number of m×m output tiles down and across: ⌈outH / m⌉ × ⌈outW / m⌉ (the last may be partial). */
+export function winogradTiles(geom: ConvGeometry, m = 2): { tilesH: number; tilesW: number } {
+  return { tilesH: Math.ceil(geom.outH / m), tilesW: Math.ceil(geom.outW / m) };
 }
 
 /**
@@ -106,42 +153,57 @@ function storage(like: FloatArray, length: number): FloatArray {
   return like instanceof Float32Array ? new Float32Array(length) : new Float64Array(length);
 }
 
-/** Weight transform: U[ξ][f][c] = (G · w[f, c] · Gᵀ)[ξ], 16 planes of F × C, ξ = 4·row + column. */
-export function winogradWeights(w: Tensor, geom: ConvGeometry): FloatArray {
+// 0 … n − 1.
+const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
+
+/**
+ * Weight transform: U[ξ][f][c] = (G · w[f, c] · Gᵀ)[ξ], α² planes of F × C, ξ = α·row + column
+ * (α = m + 2: 16 planes for F(2×2, 3×3), 36 for F(4×4, 3×3)).
+ */
+export function winogradWeights(w: Tensor, geom: ConvGeometry, s = F2x2): FloatArray {
   const { F, C } = geom;
-  const U = storage(w.data, 16 * F * C);
+  const alpha = s.m + 2;
+  const U = storage(w.data, alpha * alpha * F * C);
+  const GT = tr(s.G);
   for (let f = 0; f < F; f++) {
     for (let c = 0; c < C; c++) {
-      const g = [0, 1, 2].map((i) => [0, 1, 2].map((j) => w.get(f, c, i, j)));
-      const u = mul(mul(G, g), GT);
-      for (let xi = 0; xi < 16; xi++) U[(xi * F + f) * C + c] = u[xi >> 2]![xi & 3]!;
+      const g = range(3).map((i) => range(3).map((j) => w.get(f, c, i, j)));
+      const u = mul(mul(s.G, g), GT);
+      for (let xi = 0; xi < alpha * alpha; xi++) {
+        U[(xi * F + f) * C + c] = u[Math.floor(xi / alpha)]![xi % alpha]!;
+      }
     }
   }
   return U;
 }
 
 /**
- * Input transform: V[ξ][c][t] = (Bᵀ · d · B)[ξ] for the 4×4 patch d of x[n, c] under tile t,
- * t = (n·tilesH + th)·tilesW + tw; the patch starts at row 2·th − padTop, column 2·tw − padLeft
- * and reads 0 outside x. 16 planes of C × T, T = N·tilesH·tilesW.
+ * Input transform: V[ξ][c][t] = (Bᵀ · d · B)[ξ] for the α×α patch d of x[n, c] under tile t,
+ * t = (n·tilesH + th)·tilesW + tw; the patch starts at row m·th − padTop, column m·tw − padLeft
+ * (neighbouring patches overlap by 2) and reads 0 outside x. α² planes of C × T, T = N·tilesH·tilesW.
  */
-export function winogradInputs(x: Tensor, geom: ConvGeometry): FloatArray {
+export function winogradInputs(x: Tensor, geom: ConvGeometry, s = F2x2): FloatArray {
   const { N, C, H, W, padTop, padLeft } = geom;
-  const { tilesH, tilesW } = winogradTiles(geom);
+  const { m } = s;
+  const alpha = m + 2;
+  const { tilesH, tilesW } = winogradTiles(geom, m);
   const T = N * tilesH * tilesW;
-  const V = storage(x.data, 16 * C * T);
+  const V = storage(x.data, alpha * alpha * C * T);
+  const B = tr(s.BT);
   const at = (n: number, c: number, h: number, v: number): number =>
     h >= 0 && h < H && v >= 0 && v < W ? x.get(n, c, h, v) : 0;
   for (let n = 0; n < N; n++) {
     for (let c = 0; c < C; c++) {
       for (let th = 0; th < tilesH; th++) {
         for (let tw = 0; tw < tilesW; tw++) {
-          const h0 = 2 * th - padTop;
-          const v0 = 2 * tw - padLeft;
-          const d = [0, 1, 2, 3].map((i) => [0, 1, 2, 3].map((j) => at(n, c, h0 + i, v0 + j)));
-          const v = mul(mul(BT, d), B);
+          const h0 = m * th - padTop;
+          const v0 = m * tw - padLeft;
+          const d = range(alpha).map((i) => range(alpha).map((j) => at(n, c, h0 + i, v0 + j)));
+          const v = mul(mul(s.BT, d), B);
           const t = (n * tilesH + th) * tilesW + tw;
-          for (let xi = 0; xi < 16; xi++) V[(xi * C + c) * T + t] = v[xi >> 2]![xi & 3]!;
+          for (let xi = 0; xi < alpha * alpha; xi++) {
+            V[(xi * C + c) * T + t] = v[Math.floor(xi / alpha)]![xi % alpha]!;
+          }
         }
       }
     }
@@ -150,31 +212,35 @@ export function winogradInputs(x: Tensor, geom: ConvGeometry): FloatArray {
 }
 
 /**
- * Output transform: out[n, f, 2·th + i, 2·tw + j] = (Aᵀ · m · A)[i][j] + b[f] for tile t's
- * m[ξ] = M[ξ][f][t]; the halves of the last tiles that fall outside an odd output are dropped.
+ * Output transform: out[n, f, m·th + i, m·tw + j] = (Aᵀ · M_t · A)[i][j] + b[f] for tile t's
+ * α² values M[ξ][f][t]; the parts of the last tiles that fall outside the output are dropped.
  */
 export function winogradOutputs(
   out: Tensor,
   M: FloatArray,
   b: Tensor | null,
   geom: ConvGeometry,
+  s = F2x2,
 ): void {
   const { N, F, outH, outW } = geom;
-  const { tilesH, tilesW } = winogradTiles(geom);
+  const { m } = s;
+  const alpha = m + 2;
+  const { tilesH, tilesW } = winogradTiles(geom, m);
   const T = N * tilesH * tilesW;
+  const A = tr(s.AT);
   for (let n = 0; n < N; n++) {
     for (let f = 0; f < F; f++) {
       const bias = b === null ? 0 : b.get(f);
       for (let th = 0; th < tilesH; th++) {
         for (let tw = 0; tw < tilesW; tw++) {
           const t = (n * tilesH + th) * tilesW + tw;
-          const m = [0, 1, 2, 3].map((i) =>
-            [0, 1, 2, 3].map((j) => M[((4 * i + j) * F + f) * T + t]!),
+          const mt = range(alpha).map((i) =>
+            range(alpha).map((j) => M[((alpha * i + j) * F + f) * T + t]!),
           );
-          const y = mul(mul(AT, m), A);
-          for (let i = 0; i < 2 && 2 * th + i < outH; i++) {
-            for (let j = 0; j < 2 && 2 * tw + j < outW; j++) {
-              out.set(n, f, 2 * th + i, 2 * tw + j, y[i]![j]! + bias);
+          const y = mul(mul(s.AT, mt), A);
+          for (let i = 0; i < m && m * th + i < outH; i++) {
+            for (let j = 0; j < m && m * tw + j < outW; j++) {
+              out.set(n, f, m * th + i, m * tw + j, y[i]![j]! + bias);
             }
           }
         }
@@ -184,8 +250,9 @@ export function winogradOutputs(
 }
 
 /**
- * Conv forward by Winograd F(2×2, 3×3) (reference): U = G g Gᵀ, V = Bᵀ d B, the 16 products
- * M[ξ] = U[ξ]·V[ξ], then Y = Aᵀ m A + b. Same meaning as conv2dNaiveForward; overwrites out.
+ * Conv forward by Winograd F(m×m, 3×3) (reference; the scheme `s`, F(2×2, 3×3) by default):
+ * U = G g Gᵀ, V = Bᵀ d B, the α² products M[ξ] = U[ξ]·V[ξ], then Y = Aᵀ m A + b. Same meaning
+ * as conv2dNaiveForward; overwrites out.
  * @param out shape [N, F, outH, outW]; @param x [N, C, H, W]; @param w [F, C, 3, 3]; @param b [F] or null
  */
 export function conv2dWinogradForward(
@@ -194,6 +261,7 @@ export function conv2dWinogradForward(
   w: Tensor,
   b: Tensor | null,
   geom: ConvGeometry,
+  s = F2x2,
 ): Tensor {
   checkConvShapes(geom, { out, x, w, b });
   if (!winogradEligible(geom)) {
@@ -203,16 +271,17 @@ export function conv2dWinogradForward(
     );
   }
   const { N, C, F } = geom;
-  const { tilesH, tilesW } = winogradTiles(geom);
+  const { tilesH, tilesW } = winogradTiles(geom, s.m);
   const T = N * tilesH * tilesW;
-  const U = winogradWeights(w, geom);
-  const V = winogradInputs(x, geom);
-  const M = storage(x.data, 16 * F * T);
-  // The 16 independent products of §4.1: M[ξ] (F × T) = U[ξ] (F × C) · V[ξ] (C × T).
-  for (let xi = 0; xi < 16; xi++) {
+  const planes = (s.m + 2) ** 2;
+  const U = winogradWeights(w, geom, s);
+  const V = winogradInputs(x, geom, s);
+  const M = storage(x.data, planes * F * T);
+  // The α² independent products of §4.1: M[ξ] (F × T) = U[ξ] (F × C) · V[ξ] (C × T).
+  for (let xi = 0; xi < planes; xi++) {
     gemmStrided(F, T, C, 1, U, xi * F * C, C, 1, V, xi * C * T, T, 1, 0, M, xi * F * T, T, 1);
   }
-  winogradOutputs(out, M, b, geom);
+  winogradOutputs(out, M, b, geom, s);
   return out;
 }
 
@@ -226,7 +295,8 @@ export function conv2dWinogradBackwardInput(
   dy: Tensor,
   w: Tensor,
   geom: ConvGeometry,
+  s = F2x2,
 ): Tensor {
   checkConvShapes(geom, { x: dx, out: dy, w });
-  return conv2dWinogradForward(dx, dy, transposedWeights(w), null, transposedGeometry(geom));
+  return conv2dWinogradForward(dx, dy, transposedWeights(w), null, transposedGeometry(geom), s);
 }

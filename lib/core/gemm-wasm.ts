@@ -175,6 +175,45 @@ export interface GemmKernelExports {
     outW: number,
     bias: number,
   ): void;
+  /** winogradFilters for F(4×4, 3×3) (assembly/winograd4.ts): the same arguments, 36 planes. */
+  winograd4Filters(
+    w: number,
+    O: number,
+    I: number,
+    so: number,
+    si: number,
+    sa: number,
+    sb: number,
+    u: number,
+    plane: number,
+  ): void;
+  /** winogradInputs for F(4×4, 3×3): the same arguments, 36 planes, tiles 4 floats apart. */
+  winograd4Inputs(
+    p: number,
+    C: number,
+    Hp: number,
+    Wp: number,
+    th0: number,
+    th1: number,
+    tilesW: number,
+    v: number,
+    ld: number,
+    plane: number,
+  ): void;
+  /** winogradOutputs for F(4×4, 3×3): the same arguments, 36 planes (overwritten on the way). */
+  winograd4Outputs(
+    m: number,
+    F: number,
+    th0: number,
+    th1: number,
+    tilesW: number,
+    ld: number,
+    plane: number,
+    y: number,
+    outH: number,
+    outW: number,
+    bias: number,
+  ): void;
   /**
    * Winograd's three steps band by band of tile rows (assembly/winograd.ts): the 14 WinogradBandArgs,
    * then band0, bands, vm (one band's V and M), scratch (the GEMM's).
@@ -243,6 +282,9 @@ export const CHANNEL_PASSES = [
   'winogradPad',
   'winogradInputs',
   'winogradOutputs',
+  'winograd4Filters',
+  'winograd4Inputs',
+  'winograd4Outputs',
   'reluForward',
   'reluBackward',
   'addInto',
@@ -374,6 +416,9 @@ export function kernelExports(instance: WebAssembly.Instance): GemmKernelExports
     winogradPad: f('winogradPad'),
     winogradInputs: f('winogradInputs'),
     winogradOutputs: f('winogradOutputs'),
+    winograd4Filters: f('winograd4Filters'),
+    winograd4Inputs: f('winograd4Inputs'),
+    winograd4Outputs: f('winograd4Outputs'),
     winogradBands: f('winogradBands'),
     reluForward: f('reluForward'),
     reluBackward: f('reluBackward'),

@@ -57,38 +57,47 @@ const BAND_MIN_TILES = 48;
 const MIN_BANDS = 8;
 const BAND_MAX_FLOATS = 1 << 18;
 
-// Which scheme the separate passes use: F(4×4, 3×3) (4: 36 products for 16 outputs, 1.78× fewer
-// multiplies than F(2×2, 3×3) once the tiles are whole), F(2×2, 3×3) (2), or 'auto': F(4×4) from
-// F4_MIN_TILES tiles of 4×4 per pass. Its filter transform and the packing of U grow with its 36
-// planes (against 16) whatever the image, so small images lose: two threads over alternating
-// runs, F(4×4) against F(2×2), 512 → 512 channels: 0.75–0.82× as fast at 14 and 16 px (16 tiles),
-// 1.18–1.27× at 32 px (64 tiles); 256 → 256: 0.98–1.08× at 28 px (49 tiles, the products 49
-// columns wide, one past six register tiles), 1.22–1.34× at 64 px (256 tiles). The bands always
-// use F(2×2, 3×3).
-let passScheme: 'auto' | 2 | 4 = 'auto';
+// Which scheme the kernel's convs use: F(4×4, 3×3) (4: 36 products for 16 outputs, 1.78× fewer
+// multiplies than F(2×2, 3×3) once the tiles are whole), F(2×2, 3×3) (2), or 'auto': F(4×4) for
+// convs of F4_MIN_CHANNELS or more input and output channels with F4_MIN_TILES tiles of 4×4 or
+// more per image batch. Its filter transform and the packing of U grow with its 36 planes
+// (against 16) whatever the image, so small images lose, and its larger transforms cost more
+// than they save where few channels share them. Measured with two threads (alternating runs,
+// F(4×4) against F(2×2)):
+// - 512 → 512 channels: 0.75–0.82× as fast at 14 and 16 px (16 tiles), 1.16–1.27× at 32 px
+//   (64 tiles);
+// - 256 → 256: 0.98–1.08× at 28 px (49 tiles; products 49 columns wide, one past six register
+//   tiles), 1.2–1.34× at 64 px, 1.11–1.32× at 128 px (band by band);
+// - 128 → 128: 0.92–1.09× at 56 px, 1.07–1.29× at 128 px, 1.01–1.18× at 256 px (bands);
+// - 64 → 64: 0.87–0.96× at 112 px, 0.81–0.95× at 256 px (bands).
+let scheme: 'auto' | 2 | 4 = 'auto';
 const F4_MIN_TILES = 64;
+const F4_MIN_CHANNELS = 128;
 
-/** Set which Winograd scheme the separate passes use (tests and benchmarks; 'auto' by default). */
-export function setWinogradPassScheme(scheme: 'auto' | 2 | 4): void {
-  passScheme = scheme;
+/** Set which Winograd scheme the kernel's convs use (tests and benchmarks; 'auto' by default). */
+export function setWinogradScheme(s: 'auto' | 2 | 4): void {
+  scheme = s;
 }
 
-// The output tile side m of the separate passes for this conv (see passScheme).
-function passTile(geom: ConvGeometry): 2 | 4 {
-  if (passScheme !== 'auto') return passScheme;
+// The output tile side m for this conv (see scheme).
+function schemeTile(geom: ConvGeometry): 2 | 4 {
+  if (scheme !== 'auto') return scheme;
   const { tilesH, tilesW } = winogradTiles(geom, 4);
-  return geom.N * tilesH * tilesW >= F4_MIN_TILES ? 4 : 2;
+  const wide = Math.min(geom.C, geom.F) >= F4_MIN_CHANNELS;
+  return wide && geom.N * tilesH * tilesW >= F4_MIN_TILES ? 4 : 2;
 }
 
-// Tile rows per band, or 0 for an image that takes the separate passes: one with too few bands
-// to share, unless its V and M would not fit one pass.
-function bandRows(geom: ConvGeometry): number {
+// Tile rows per band of m×m tiles, or 0 for an image that takes the separate passes: one with
+// too few bands to share, unless its V and M would not fit one pass.
+function bandRows(geom: ConvGeometry, m: 2 | 4): number {
   const { C, F } = geom;
-  const { tilesH, tilesW } = winogradTiles(geom);
+  const planes = (m + 2) ** 2;
+  const { tilesH, tilesW } = winogradTiles(geom, m);
   const rows = Math.ceil(BAND_MIN_TILES / tilesW);
   const bands = Math.ceil(tilesH / rows);
-  const fits = 16 * (C + F) * rows * tilesW <= BAND_MAX_FLOATS;
-  return (bands >= MIN_BANDS && fits) || 16 * (C + F) * tilesH * tilesW > PASS_FLOATS ? rows : 0;
+  const fits = planes * (C + F) * rows * tilesW <= BAND_MAX_FLOATS;
+  const big = planes * (C + F) * tilesH * tilesW > PASS_FLOATS;
+  return (bands >= MIN_BANDS && fits) || big ? rows : 0;
 }
 
 // One Winograd conv of x by the geometry `geom` (3×3, stride 1), out ← conv(x, w′) + b, where w′
@@ -102,9 +111,9 @@ function winogradPass(
   transposed: boolean,
 ): void {
   const { N, C, H, W, F, outH, outW, padTop, padLeft } = geom;
-  const rows = bandRows(geom);
   // m×m output tiles from (m + 2)×(m + 2) patches, `planes` = (m + 2)² products.
-  const m = rows > 0 ? 2 : passTile(geom);
+  const m = schemeTile(geom);
+  const rows = bandRows(geom, m);
   const planes = (m + 2) ** 2;
   const [filtersPass, inputsPass, outputsPass] =
     m === 2
@@ -127,7 +136,7 @@ function winogradPass(
   // M for one band, vmBytes apart. Passes: V and M for all tiles of the chunk.
   const uStep = align64(4 * k.exports.packedFloats(0, F, C));
   const bandT = rows * tilesW;
-  const vmBytes = align64(4 * 16 * (planeOf(C * bandT) + planeOf(F * bandT)));
+  const vmBytes = align64(4 * planes * (planeOf(C * bandT) + planeOf(F * bandT)));
   const T = chunk * tiles;
   const [planeV, planeM] = [planeOf(C * T), planeOf(F * T)];
   // Resident tensors (residentZeros) are read and written where they are; the rest are staged.
@@ -138,7 +147,7 @@ function winogradPass(
     F,
     xIn === null ? chunk * input : 0,
     chunk * padded + 16, // + room for F(4×4)'s input transform, which reads past a row's end
-    rows > 0 ? (16 * uStep) / 4 : planes * planeV,
+    rows > 0 ? (planes * uStep) / 4 : planes * planeV,
     rows > 0 ? (threadRegions() * vmBytes) / 4 : planes * planeM,
     yIn === null ? chunk * image : 0,
   ]);
@@ -172,7 +181,7 @@ function winogradPass(
     F * C * (9 + planes),
   );
   if (rows > 0) {
-    for (let xi = 0; xi < 16; xi++) {
+    for (let xi = 0; xi < planes; xi++) {
       k.exports.packAPanels(F, C, uAt + xi * planeU * 4, C, 1, packedAt + xi * uStep);
     }
   }
@@ -198,6 +207,7 @@ function winogradPass(
         Math.ceil(tilesH / rows),
         vmAt,
         vmBytes,
+        m,
       );
     } else {
       // V[ξ] (C × T): image i's tiles are columns i·tiles ….

@@ -68,8 +68,9 @@ export const JOB = {
   vm: 45, // Winograd bands: byte address of region 0's V and M
   vmBytes: 46, // Winograd bands: bytes from one region's V and M to the next
   batchParts: 47, // GEMM batch: row parts each product after the whole ones is cut into
-  bounds: 48, // GEMM: first row (or column) of each block, then M (or N): blocks + 1 slots
-  length: 48 + MAX_GEMM_BLOCKS + 1,
+  bandTile: 48, // Winograd bands: the scheme's output tile, 2 (winogradBands) or 4 (winograd4Bands)
+  bounds: 49, // GEMM: first row (or column) of each block, then M (or N): blocks + 1 slots
+  length: 49 + MAX_GEMM_BLOCKS + 1,
 } as const;
 
 /**
@@ -293,7 +294,8 @@ export function runBlock(
     const args = jobArgs(job, 14) as WinogradBandArgs;
     const size = job[JOB.bandsPerBlock]!;
     const band0 = index * size;
-    kernel.winogradBands(
+    const run = job[JOB.bandTile] === 4 ? kernel.winograd4Bands : kernel.winogradBands;
+    run(
       ...args,
       band0,
       Math.min(size, job[JOB.bands]! - band0),

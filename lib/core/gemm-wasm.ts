@@ -219,6 +219,8 @@ export interface GemmKernelExports {
    * then band0, bands, vm (one band's V and M), scratch (the GEMM's).
    */
   winogradBands(...args: [...WinogradBandArgs, number, number, number, number]): void;
+  /** winogradBands for F(4×4, 3×3) (assembly/winograd4.ts): the same arguments, 36 planes. */
+  winograd4Bands(...args: [...WinogradBandArgs, number, number, number, number]): void;
   /** y ← max(0, x) over blocks·block floats (assembly/elementwise.ts). */
   reluForward(x: number, blocks: number, y: number, block: number): void;
   /** dx ← dy·[y > 0] over blocks·block floats. */
@@ -311,6 +313,7 @@ const KERNEL_FUNCTIONS = [
   'avgPool2x2Forward',
   'avgPool2x2Backward',
   'winogradBands',
+  'winograd4Bands',
   ...CHANNEL_PASSES,
 ] as const satisfies readonly (keyof GemmKernelExports)[];
 
@@ -420,6 +423,7 @@ export function kernelExports(instance: WebAssembly.Instance): GemmKernelExports
     winograd4Inputs: f('winograd4Inputs'),
     winograd4Outputs: f('winograd4Outputs'),
     winogradBands: f('winogradBands'),
+    winograd4Bands: f('winograd4Bands'),
     reluForward: f('reluForward'),
     reluBackward: f('reluBackward'),
     addInto: f('addInto'),
@@ -686,6 +690,7 @@ export type BandRunner = (
   bands: number,
   vm: number,
   vmBytes: number,
+  tile: 2 | 4,
 ) => void;
 
 let runners: PoolRunners | undefined;
@@ -720,23 +725,26 @@ export function channelPassStaged(
 }
 
 /**
- * Winograd's three steps for every band of one image (see winogradBands in assembly/winograd.ts),
- * on operands already in kernel memory. On the thread pool each thread takes whole bands and
- * keeps its V and M at vm + region·vmBytes, so `vm` must hold threadRegions() of them; the bands
- * write disjoint rows of y, so the bits are the same either way.
+ * Winograd's three steps for every band of one image (see winogradBands in assembly/winograd.ts,
+ * winograd4Bands in winograd4.ts for `tile` 4), on operands already in kernel memory. On the
+ * thread pool each thread takes whole bands and keeps its V and M at vm + region·vmBytes, so `vm`
+ * must hold threadRegions() of them; the bands write disjoint rows of y, so the bits are the same
+ * either way.
  */
 export function winogradBandsStaged(
   args: WinogradBandArgs,
   bands: number,
   vm: number,
   vmBytes: number,
+  tile: 2 | 4 = 2,
 ): void {
   const k = gemmKernel();
   if (runners && bands >= 2) {
-    runners.bands(k, args, bands, vm, vmBytes);
+    runners.bands(k, args, bands, vm, vmBytes, tile);
     return;
   }
-  k.exports.winogradBands(...args, 0, bands, vm, scratchBase(k));
+  const run = tile === 4 ? k.exports.winograd4Bands : k.exports.winogradBands;
+  run(...args, 0, bands, vm, scratchBase(k));
 }
 
 /** Threads a staged call may run on: the calling thread and, while the pool runs, its helpers. */

@@ -38,7 +38,7 @@ import {
   type WinogradScheme,
 } from '../../lib/cnn/winograd.js';
 import { scratchBase } from '../../lib/core/gemm-wasm.js';
-import { setWinogradPassScheme } from '../../lib/cnn/conv2d-winograd-wasm.js';
+import { setWinogradScheme } from '../../lib/cnn/conv2d-winograd-wasm.js';
 import { layouts, randomTensor, relativeDifference, type Layout } from './helpers.js';
 
 interface WinogradCase {
@@ -194,11 +194,12 @@ function withAlgorithm<T>(
   body: () => T,
 ): { result: T; winogradCalls: number } {
   const ex = gemmKernel().exports;
-  const { winogradInputs, winograd4Inputs, winogradBands } = ex;
+  const { winogradInputs, winograd4Inputs, winogradBands, winograd4Bands } = ex;
   let winogradCalls = 0;
   ex.winogradInputs = (...args) => (winogradCalls++, winogradInputs(...args));
   ex.winograd4Inputs = (...args) => (winogradCalls++, winograd4Inputs(...args));
   ex.winogradBands = (...args) => (winogradCalls++, winogradBands(...args));
+  ex.winograd4Bands = (...args) => (winogradCalls++, winograd4Bands(...args));
   setConvAlgorithm(kind);
   try {
     return { result: body(), winogradCalls };
@@ -207,6 +208,7 @@ function withAlgorithm<T>(
     ex.winogradInputs = winogradInputs;
     ex.winograd4Inputs = winograd4Inputs;
     ex.winogradBands = winogradBands;
+    ex.winograd4Bands = winograd4Bands;
   }
 }
 
@@ -221,8 +223,8 @@ function passes(p: Problem, dtype: 'float64' | 'float32'): [Tensor, Tensor] {
 // Both schemes of the separate passes (the bands are F(2×2, 3×3) either way).
 for (const m of [2, 4] as const) {
   describe(`Winograd F(${m}×${m}, 3×3) on the WebAssembly kernel (float32)`, () => {
-    before(() => setWinogradPassScheme(m));
-    after(() => setWinogradPassScheme('auto'));
+    before(() => setWinogradScheme(m));
+    after(() => setWinogradScheme('auto'));
 
     for (const [i, c] of cases.entries()) {
       it(`forward and backward-input equal naive on every view (${label(c)})`, () => {
@@ -290,10 +292,14 @@ for (const m of [2, 4] as const) {
     // channels (channelPassStaged). 64 channels at 32 × 32 tiles make 16 bands; 7 × 200 tiles
     // make 7 bands, too few, and put the passes past the pool's threshold (1M floats).
     const inputs = m === 2 ? 'winogradInputs' : 'winograd4Inputs';
-    const poolCases: [string, WinogradCase, 'winogradBands' | typeof inputs][] = [
-      ['bands', { N: 1, C: 64, F: 64, H: 64, W: 64, pad: 1, bias: true }, 'winogradBands'],
-      ['passes', { N: 1, C: 64, F: 48, H: 14, W: 400, pad: 1, bias: true }, inputs],
-    ];
+    // F(4×4)'s bands need 8 rows of 4×4 tiles within the band size: 16 channels at 64 × 192.
+    const poolCases: [string, WinogradCase, 'winogradBands' | 'winograd4Bands' | typeof inputs][] =
+      [
+        m === 2
+          ? ['bands', { N: 1, C: 64, F: 64, H: 64, W: 64, pad: 1, bias: true }, 'winogradBands']
+          : ['bands', { N: 1, C: 16, F: 16, H: 64, W: 192, pad: 1, bias: true }, 'winograd4Bands'],
+        ['passes', { N: 1, C: 64, F: 48, H: 14, W: 400, pad: 1, bias: true }, inputs],
+      ];
     for (const [name, c, spied] of poolCases) {
       it(`gives the same bits on the thread pool (${name})`, async () => {
         const p = problem(c, 9, 'float32', 'contiguous');
@@ -305,7 +311,7 @@ for (const m of [2, 4] as const) {
         const share: number[] = [];
         const total: number[] = [];
         const spy = (...a: number[]): void => {
-          share.push(spied === 'winogradBands' ? a[15]! : a[1]!);
+          share.push(spied.endsWith('Bands') ? a[15]! : a[1]!);
           original(...a);
         };
         (ex as unknown as Record<string, unknown>)[spied] = spy;
@@ -341,20 +347,26 @@ for (const m of [2, 4] as const) {
       const k = gemmKernel();
       const ex = k.exports;
       const [C, F, tilesH, tilesW, rows] = [5, 7, 9, 11, 2];
-      const [outH, outW] = [2 * tilesH - 1, 2 * tilesW - 1];
-      const [Hp, Wp, T] = [2 * tilesH + 2, 2 * tilesW + 2, tilesH * tilesW];
+      // This scheme's kernels: m×m tiles, P = (m + 2)² planes.
+      const P = (m + 2) ** 2;
+      const [inputs, outputs, bandsRun] =
+        m === 2
+          ? [ex.winogradInputs, ex.winogradOutputs, ex.winogradBands]
+          : [ex.winograd4Inputs, ex.winograd4Outputs, ex.winograd4Bands];
+      const [outH, outW] = [m * tilesH - 1, m * tilesW - 1];
+      const [Hp, Wp, T] = [m * tilesH + 2, m * tilesW + 2, tilesH * tilesW];
       const bandT = rows * tilesW;
       const uStep = 4 * ex.packedFloats(0, F, C);
-      const vmFloats = 16 * (C * bandT + 16 + F * bandT + 16);
+      const vmFloats = P * (C * bandT + 16 + F * bandT + 16);
       const planes = [C * T + 16, F * T + 16, F * C + 16];
       const { heap, at } = kernelRegions([
-        C * Hp * Wp, // p
-        16 * planes[2]!, // U
-        (16 * uStep) / 4, // U packed
+        C * Hp * Wp + 16, // p (and the room F(4×4)'s input transform reads past its end)
+        P * planes[2]!, // U
+        (P * uStep) / 4, // U packed
         F, // bias
         vmFloats, // V and M of a band
-        16 * planes[0]!, // V of the passes
-        16 * planes[1]!, // M of the passes
+        P * planes[0]!, // V of the passes
+        P * planes[1]!, // M of the passes
         F * outH * outW, // y of the passes
         F * outH * outW, // y of the bands
       ]);
@@ -374,11 +386,11 @@ for (const m of [2, 4] as const) {
         for (let i = 0; i < n; i++) heap[(at >> 2) + i] = rng.normal();
       };
       fill(pAt, C * Hp * Wp);
-      fill(uAt, 16 * planes[2]!);
+      fill(uAt, P * planes[2]!);
       fill(bAt, F);
       // The separate passes, as the unfused path runs them.
-      ex.winogradInputs(pAt, C, Hp, Wp, 0, tilesH, tilesW, vAt, T, planes[0]!);
-      for (let xi = 0; xi < 16; xi++) {
+      inputs(pAt, C, Hp, Wp, 0, tilesH, tilesW, vAt, T, planes[0]!);
+      for (let xi = 0; xi < P; xi++) {
         ex.gemm(
           F,
           T,
@@ -398,7 +410,7 @@ for (const m of [2, 4] as const) {
         );
         ex.packAPanels(F, C, uAt + 4 * xi * planes[2]!, C, 1, upAt + xi * uStep);
       }
-      ex.winogradOutputs(mAt, F, 0, tilesH, tilesW, T, planes[1]!, yAt, outH, outW, bAt);
+      outputs(mAt, F, 0, tilesH, tilesW, T, planes[1]!, yAt, outH, outW, bAt);
       const expected = heap.slice(yAt >> 2, (yAt >> 2) + F * outH * outW);
       const args = [
         pAt,
@@ -426,8 +438,7 @@ for (const m of [2, 4] as const) {
         ],
       ]) {
         heap.fill(NaN, ybAt >> 2, (ybAt >> 2) + F * outH * outW);
-        for (const [band0, count] of order)
-          ex.winogradBands(...args, band0!, count!, vmAt, scratchBase(k));
+        for (const [band0, count] of order) bandsRun(...args, band0!, count!, vmAt, scratchBase(k));
         const got = heap.subarray(ybAt >> 2, (ybAt >> 2) + F * outH * outW);
         const differ = got.findIndex((v, i) => !Object.is(v, expected[i]));
         expect(differ).to.equal(-1, `bands ${JSON.stringify(order)}: first difference`);
@@ -525,9 +536,10 @@ for (const m of [2, 4] as const) {
 }
 
 describe('Winograd scheme of the separate passes (auto)', () => {
-  // Which input transform a forward conv runs: F(4×4, 3×3) from 64 tiles of 4×4 per pass, F(2×2,
-  // 3×3) below (its filter transform and packing cost less where there are few tiles).
-  function inputTransforms(N: number, S: number): { f2: number; f4: number } {
+  // Which input transform a forward conv runs: F(4×4, 3×3) from 128 channels and 64 tiles of 4×4
+  // per batch, F(2×2, 3×3) otherwise (its filter transform and packing cost less where there are
+  // few tiles, its transforms less where few channels share them).
+  function inputTransforms(N: number, S: number, C = 128): { f2: number; f4: number } {
     const ex = gemmKernel().exports;
     const { winogradInputs, winograd4Inputs } = ex;
     const calls = { f2: 0, f4: 0 };
@@ -535,7 +547,7 @@ describe('Winograd scheme of the separate passes (auto)', () => {
     ex.winograd4Inputs = (...a) => (calls.f4++, winograd4Inputs(...a));
     try {
       const p = problem(
-        { N, C: 8, F: 8, H: S, W: S, pad: 1, bias: false },
+        { N, C, F: C, H: S, W: S, pad: 1, bias: false },
         3,
         'float32',
         'contiguous',
@@ -548,12 +560,13 @@ describe('Winograd scheme of the separate passes (auto)', () => {
     return calls;
   }
 
-  it('takes F(4×4, 3×3) from 64 tiles of 4×4 and F(2×2, 3×3) below', () => {
+  it('takes F(4×4, 3×3) from 128 channels and 64 tiles of 4×4, F(2×2, 3×3) otherwise', () => {
     setConvAlgorithm('winograd');
     try {
       expect(inputTransforms(1, 32)).to.deep.equal({ f2: 0, f4: 1 }); // 8 × 8 tiles
       expect(inputTransforms(1, 28)).to.deep.equal({ f2: 1, f4: 0 }); // 7 × 7
       expect(inputTransforms(2, 24)).to.deep.equal({ f2: 0, f4: 2 }); // 2 images of 6 × 6
+      expect(inputTransforms(1, 32, 64)).to.deep.equal({ f2: 1, f4: 0 }); // 64 channels
     } finally {
       setConvAlgorithm('auto');
     }

@@ -11,7 +11,7 @@
 
 import { gemmPacked } from './gemm';
 
-// ---- the three combinations, entry k (k a constant once inlined) ----
+// ---- the three combinations, entry k (a constant at every call; inlined, the branches fold) ----
 
 // Row k of Bᵀ (points 0, ±1, ±2): [4 0 −5 0 1 0; 0 −4 −4 1 1 0; 0 4 −4 −1 1 0;
 // 0 −2 −1 2 1 0; 0 2 −1 −2 1 0; 0 4 0 −5 0 1] times (x0 … x5).
@@ -63,7 +63,8 @@ function storeLanes(p: usize, v: v128, n: i32): void {
 
 // ---- filter transform U = G g Gᵀ ----
 
-// The floats at p, p + step, p + 2·step, p + 3·step (bytes) as one f32x4; lanes past n are 0.
+// The floats at p, p + step, p + 2·step, p + 3·step (bytes) as one f32x4; lanes past n repeat
+// the first (they are never stored).
 function gather(p: usize, step: usize, n: i32): v128 {
   let v = f32x4.splat(load<f32>(p));
   if (n > 1) v = f32x4.replace_lane(v, 1, load<f32>(p + step));

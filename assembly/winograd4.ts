@@ -11,43 +11,82 @@
 
 import { gemmPacked } from './gemm';
 
-// ---- the three combinations, entry k (a constant at every call; inlined, the branches fold) ----
+// ---- the three combinations, one small function per row (each inlined by the optimizer: a
+// row index decided at run time measured a tenth of a style evaluation in calls and branches) ----
 
-// Row k of Bᵀ (points 0, ±1, ±2): [4 0 −5 0 1 0; 0 −4 −4 1 1 0; 0 4 −4 −1 1 0;
-// 0 −2 −1 2 1 0; 0 2 −1 −2 1 0; 0 4 0 −5 0 1] times (x0 … x5).
-function bt(k: i32, x0: v128, x1: v128, x2: v128, x3: v128, x4: v128, x5: v128): v128 {
-  const four = f32x4.splat(4);
-  const five = f32x4.splat(5);
-  const two = f32x4.splat(2);
-  if (k === 0) return f32x4.add(f32x4.sub(f32x4.mul(four, x0), f32x4.mul(five, x2)), x4);
-  if (k === 1) return f32x4.add(f32x4.sub(x3, f32x4.mul(four, f32x4.add(x1, x2))), x4);
-  if (k === 2) return f32x4.add(f32x4.sub(f32x4.mul(four, f32x4.sub(x1, x2)), x3), x4);
-  if (k === 3) return f32x4.add(f32x4.sub(f32x4.mul(two, f32x4.sub(x3, x1)), x2), x4);
-  if (k === 4) return f32x4.add(f32x4.sub(f32x4.mul(two, f32x4.sub(x1, x3)), x2), x4);
-  return f32x4.add(f32x4.sub(f32x4.mul(four, x1), f32x4.mul(five, x3)), x5);
+// The rows of Bᵀ (points 0, ±1, ±2) times (x0 … x5): [4 0 −5 0 1 0], [0 −4 −4 1 1 0],
+// [0 4 −4 −1 1 0], [0 −2 −1 2 1 0], [0 2 −1 −2 1 0], [0 4 0 −5 0 1].
+function btRow0(x0: v128, x2: v128, x4: v128): v128 {
+  return f32x4.add(f32x4.sub(f32x4.mul(f32x4.splat(4), x0), f32x4.mul(f32x4.splat(5), x2)), x4);
+}
+function btRow1(x1: v128, x2: v128, x3: v128, x4: v128): v128 {
+  return f32x4.add(f32x4.sub(x3, f32x4.mul(f32x4.splat(4), f32x4.add(x1, x2))), x4);
+}
+function btRow2(x1: v128, x2: v128, x3: v128, x4: v128): v128 {
+  return f32x4.add(f32x4.sub(f32x4.mul(f32x4.splat(4), f32x4.sub(x1, x2)), x3), x4);
+}
+function btRow3(x1: v128, x2: v128, x3: v128, x4: v128): v128 {
+  return f32x4.add(f32x4.sub(f32x4.mul(f32x4.splat(2), f32x4.sub(x3, x1)), x2), x4);
+}
+function btRow4(x1: v128, x2: v128, x3: v128, x4: v128): v128 {
+  return f32x4.add(f32x4.sub(f32x4.mul(f32x4.splat(2), f32x4.sub(x1, x3)), x2), x4);
+}
+function btRow5(x1: v128, x3: v128, x5: v128): v128 {
+  return f32x4.add(f32x4.sub(f32x4.mul(f32x4.splat(4), x1), f32x4.mul(f32x4.splat(5), x3)), x5);
 }
 
-// Row k of G: [¼ 0 0; −⅙ −⅙ −⅙; −⅙ ⅙ −⅙; 1/24 1/12 ⅙; 1/24 −1/12 ⅙; 0 0 1] times (a, b, c).
-function gk(k: i32, a: v128, b: v128, c: v128): v128 {
-  if (k === 0) return f32x4.mul(f32x4.splat(0.25), a);
-  if (k === 1) return f32x4.mul(f32x4.splat(-1.0 / 6), f32x4.add(f32x4.add(a, b), c));
-  if (k === 2) return f32x4.mul(f32x4.splat(-1.0 / 6), f32x4.add(f32x4.sub(a, b), c));
+// Bᵀ times (x0 … x5), its six entries stored (first n lanes) at p, p + step, …, p + 5·step.
+function storeBt(
+  p: usize,
+  step: usize,
+  x0: v128,
+  x1: v128,
+  x2: v128,
+  x3: v128,
+  x4: v128,
+  x5: v128,
+  n: i32,
+): void {
+  storeLanes(p, btRow0(x0, x2, x4), n);
+  storeLanes(p + step, btRow1(x1, x2, x3, x4), n);
+  storeLanes(p + 2 * step, btRow2(x1, x2, x3, x4), n);
+  storeLanes(p + 3 * step, btRow3(x1, x2, x3, x4), n);
+  storeLanes(p + 4 * step, btRow4(x1, x2, x3, x4), n);
+  storeLanes(p + 5 * step, btRow5(x1, x3, x5), n);
+}
+
+// The rows of G times (a, b, c): [¼ 0 0], [−⅙ −⅙ −⅙], [−⅙ ⅙ −⅙], [1/24 1/12 ⅙],
+// [1/24 −1/12 ⅙], [0 0 1] (the last is c itself).
+function gRow0(a: v128): v128 {
+  return f32x4.mul(f32x4.splat(0.25), a);
+}
+function gRow1(a: v128, b: v128, c: v128): v128 {
+  return f32x4.mul(f32x4.splat(-1.0 / 6), f32x4.add(f32x4.add(a, b), c));
+}
+function gRow2(a: v128, b: v128, c: v128): v128 {
+  return f32x4.mul(f32x4.splat(-1.0 / 6), f32x4.add(f32x4.sub(a, b), c));
+}
+function gRow3(a: v128, b: v128, c: v128): v128 {
   const ac = f32x4.add(f32x4.mul(f32x4.splat(1.0 / 24), a), f32x4.mul(f32x4.splat(1.0 / 6), c));
-  if (k === 3) return f32x4.add(ac, f32x4.mul(f32x4.splat(1.0 / 12), b));
-  if (k === 4) return f32x4.sub(ac, f32x4.mul(f32x4.splat(1.0 / 12), b));
-  return c;
+  return f32x4.add(ac, f32x4.mul(f32x4.splat(1.0 / 12), b));
+}
+function gRow4(a: v128, b: v128, c: v128): v128 {
+  const ac = f32x4.add(f32x4.mul(f32x4.splat(1.0 / 24), a), f32x4.mul(f32x4.splat(1.0 / 6), c));
+  return f32x4.sub(ac, f32x4.mul(f32x4.splat(1.0 / 12), b));
 }
 
-// Row k of Aᵀ: [1 1 1 1 1 0; 0 1 −1 2 −2 0; 0 1 1 4 4 0; 0 1 −1 8 −8 1] times (x0 … x5).
-function at(k: i32, x0: v128, x1: v128, x2: v128, x3: v128, x4: v128, x5: v128): v128 {
-  const p12 = f32x4.add(x1, x2);
-  const m12 = f32x4.sub(x1, x2);
-  const p34 = f32x4.add(x3, x4);
-  const m34 = f32x4.sub(x3, x4);
-  if (k === 0) return f32x4.add(f32x4.add(x0, p12), p34);
-  if (k === 1) return f32x4.add(m12, f32x4.mul(f32x4.splat(2), m34));
-  if (k === 2) return f32x4.add(p12, f32x4.mul(f32x4.splat(4), p34));
-  return f32x4.add(f32x4.add(m12, f32x4.mul(f32x4.splat(8), m34)), x5);
+// The rows of Aᵀ times (x0 … x5): [1 1 1 1 1 0], [0 1 −1 2 −2 0], [0 1 1 4 4 0], [0 1 −1 8 −8 1].
+function atRow0(x0: v128, x1: v128, x2: v128, x3: v128, x4: v128): v128 {
+  return f32x4.add(f32x4.add(x0, f32x4.add(x1, x2)), f32x4.add(x3, x4));
+}
+function atRow1(x1: v128, x2: v128, x3: v128, x4: v128): v128 {
+  return f32x4.add(f32x4.sub(x1, x2), f32x4.mul(f32x4.splat(2), f32x4.sub(x3, x4)));
+}
+function atRow2(x1: v128, x2: v128, x3: v128, x4: v128): v128 {
+  return f32x4.add(f32x4.add(x1, x2), f32x4.mul(f32x4.splat(4), f32x4.add(x3, x4)));
+}
+function atRow3(x1: v128, x2: v128, x3: v128, x4: v128, x5: v128): v128 {
+  return f32x4.add(f32x4.add(f32x4.sub(x1, x2), f32x4.mul(f32x4.splat(8), f32x4.sub(x3, x4))), x5);
 }
 
 // The first n lanes of v at byte p (n = 4: one vector store).
@@ -84,12 +123,12 @@ function storeFilterRow(
   n: i32,
 ): void {
   const row = u + ((6 * r) as usize) * plane;
-  storeLanes(row, gk(0, t0, t1, t2), n);
-  storeLanes(row + plane, gk(1, t0, t1, t2), n);
-  storeLanes(row + 2 * plane, gk(2, t0, t1, t2), n);
-  storeLanes(row + 3 * plane, gk(3, t0, t1, t2), n);
-  storeLanes(row + 4 * plane, gk(4, t0, t1, t2), n);
-  storeLanes(row + 5 * plane, gk(5, t0, t1, t2), n);
+  storeLanes(row, gRow0(t0), n);
+  storeLanes(row + plane, gRow1(t0, t1, t2), n);
+  storeLanes(row + 2 * plane, gRow2(t0, t1, t2), n);
+  storeLanes(row + 3 * plane, gRow3(t0, t1, t2), n);
+  storeLanes(row + 4 * plane, gRow4(t0, t1, t2), n);
+  storeLanes(row + 5 * plane, t2, n);
 }
 
 /**
@@ -130,11 +169,44 @@ export function winograd4Filters(
       const g22 = gather(g + a2 + b2, step, n);
       const at0 = u + (((o * I + i) << 2) as usize);
       // Row r of G g is G's row r times each column of g; then times Gᵀ along the row.
-      for (let r = 0; r < 6; r++) {
-        const t0 = gk(r, g00, g10, g20);
-        const t1 = gk(r, g01, g11, g21);
-        storeFilterRow(at0, planeBytes, r, t0, t1, gk(r, g02, g12, g22), n);
-      }
+      storeFilterRow(at0, planeBytes, 0, gRow0(g00), gRow0(g01), gRow0(g02), n);
+      storeFilterRow(
+        at0,
+        planeBytes,
+        1,
+        gRow1(g00, g10, g20),
+        gRow1(g01, g11, g21),
+        gRow1(g02, g12, g22),
+        n,
+      );
+      storeFilterRow(
+        at0,
+        planeBytes,
+        2,
+        gRow2(g00, g10, g20),
+        gRow2(g01, g11, g21),
+        gRow2(g02, g12, g22),
+        n,
+      );
+      storeFilterRow(
+        at0,
+        planeBytes,
+        3,
+        gRow3(g00, g10, g20),
+        gRow3(g01, g11, g21),
+        gRow3(g02, g12, g22),
+        n,
+      );
+      storeFilterRow(
+        at0,
+        planeBytes,
+        4,
+        gRow4(g00, g10, g20),
+        gRow4(g01, g11, g21),
+        gRow4(g02, g12, g22),
+        n,
+      );
+      storeFilterRow(at0, planeBytes, 5, g20, g21, g22, n);
     }
   }
 }
@@ -162,13 +234,7 @@ function inputRow(row: usize, v: usize, plane: usize, i: i32, n: i32): void {
   const u1 = v128.shuffle<f32>(r3, r4, 0, 4, 1, 5);
   const d4 = v128.shuffle<f32>(u0, u1, 0, 1, 4, 5); // columns 4 and 5
   const d5 = v128.shuffle<f32>(u0, u1, 2, 3, 6, 7);
-  const at0 = v + ((6 * i) as usize) * plane;
-  storeLanes(at0, bt(0, d0, d1, d2, d3, d4, d5), n);
-  storeLanes(at0 + plane, bt(1, d0, d1, d2, d3, d4, d5), n);
-  storeLanes(at0 + 2 * plane, bt(2, d0, d1, d2, d3, d4, d5), n);
-  storeLanes(at0 + 3 * plane, bt(3, d0, d1, d2, d3, d4, d5), n);
-  storeLanes(at0 + 4 * plane, bt(4, d0, d1, d2, d3, d4, d5), n);
-  storeLanes(at0 + 5 * plane, bt(5, d0, d1, d2, d3, d4, d5), n);
+  storeBt(v + ((6 * i) as usize) * plane, plane, d0, d1, d2, d3, d4, d5, n);
 }
 
 // Column k of Bᵀ (d B), in place: reads planes k, 6 + k, …, 30 + k (the rows' results) and
@@ -182,12 +248,7 @@ function inputColumn(v: usize, plane: usize, k: i32, n: i32): void {
   const e3 = v128.load(c + 3 * step);
   const e4 = v128.load(c + 4 * step);
   const e5 = v128.load(c + 5 * step);
-  storeLanes(c, bt(0, e0, e1, e2, e3, e4, e5), n);
-  storeLanes(c + step, bt(1, e0, e1, e2, e3, e4, e5), n);
-  storeLanes(c + 2 * step, bt(2, e0, e1, e2, e3, e4, e5), n);
-  storeLanes(c + 3 * step, bt(3, e0, e1, e2, e3, e4, e5), n);
-  storeLanes(c + 4 * step, bt(4, e0, e1, e2, e3, e4, e5), n);
-  storeLanes(c + 5 * step, bt(5, e0, e1, e2, e3, e4, e5), n);
+  storeBt(c, step, e0, e1, e2, e3, e4, e5, n);
 }
 
 /**
@@ -238,10 +299,10 @@ function outputColumn(m: usize, plane: usize, j: i32, n: i32): void {
   const x3 = v128.load(c + 3 * step);
   const x4 = v128.load(c + 4 * step);
   const x5 = v128.load(c + 5 * step);
-  storeLanes(c, at(0, x0, x1, x2, x3, x4, x5), n);
-  storeLanes(c + step, at(1, x0, x1, x2, x3, x4, x5), n);
-  storeLanes(c + 2 * step, at(2, x0, x1, x2, x3, x4, x5), n);
-  storeLanes(c + 3 * step, at(3, x0, x1, x2, x3, x4, x5), n);
+  storeLanes(c, atRow0(x0, x1, x2, x3, x4), n);
+  storeLanes(c + step, atRow1(x1, x2, x3, x4), n);
+  storeLanes(c + 2 * step, atRow2(x1, x2, x3, x4), n);
+  storeLanes(c + 3 * step, atRow3(x1, x2, x3, x4, x5), n);
 }
 
 // Output row i of four tiles: (Aᵀ m)[i] A plus bias, from planes 6i … 6i + 5, transposed so each
@@ -255,10 +316,10 @@ function outputRow(m: usize, plane: usize, i: i32, vb: v128, y: usize, n: i32, c
   const s3 = v128.load(r + 3 * plane);
   const s4 = v128.load(r + 4 * plane);
   const s5 = v128.load(r + 5 * plane);
-  const y0 = f32x4.add(at(0, s0, s1, s2, s3, s4, s5), vb); // column 0 of the four tiles
-  const y1 = f32x4.add(at(1, s0, s1, s2, s3, s4, s5), vb);
-  const y2 = f32x4.add(at(2, s0, s1, s2, s3, s4, s5), vb);
-  const y3 = f32x4.add(at(3, s0, s1, s2, s3, s4, s5), vb);
+  const y0 = f32x4.add(atRow0(s0, s1, s2, s3, s4), vb); // column 0 of the four tiles
+  const y1 = f32x4.add(atRow1(s1, s2, s3, s4), vb);
+  const y2 = f32x4.add(atRow2(s1, s2, s3, s4), vb);
+  const y3 = f32x4.add(atRow3(s1, s2, s3, s4, s5), vb);
   const t0 = v128.shuffle<f32>(y0, y1, 0, 4, 1, 5);
   const t1 = v128.shuffle<f32>(y2, y3, 0, 4, 1, 5);
   const t2 = v128.shuffle<f32>(y0, y1, 2, 6, 3, 7);

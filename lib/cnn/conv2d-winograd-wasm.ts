@@ -61,18 +61,16 @@ const BAND_MAX_FLOATS = 1 << 18;
 // multiplies than F(2×2, 3×3) once the tiles are whole), F(2×2, 3×3) (2), or 'auto': F(4×4) for
 // convs of F4_MIN_CHANNELS or more input and output channels with F4_MIN_TILES tiles of 4×4 or
 // more per image batch. Its filter transform and the packing of U grow with its 36 planes
-// (against 16) whatever the image, so small images lose, and its larger transforms cost more
-// than they save where few channels share them. Measured with two threads (alternating runs,
-// F(4×4) against F(2×2)):
-// - 512 → 512 channels: 0.75–0.82× as fast at 14 and 16 px (16 tiles), 1.16–1.27× at 32 px
-//   (64 tiles);
-// - 256 → 256: 0.98–1.08× at 28 px (49 tiles; products 49 columns wide, one past six register
-//   tiles), 1.2–1.34× at 64 px, 1.11–1.32× at 128 px (band by band);
-// - 128 → 128: 0.92–1.09× at 56 px, 1.07–1.29× at 128 px, 1.01–1.18× at 256 px (bands);
-// - 64 → 64: 0.87–0.96× at 112 px, 0.81–0.95× at 256 px (bands).
+// (against 16) whatever the image, so small images lose; few channels share its larger input
+// and output transforms. Two threads, alternating runs, F(4×4) against F(2×2):
+// - 512 → 512 channels: 0.67–0.77× as fast at 14 px (16 tiles), 0.79–0.88× at 16, 0.78–0.89×
+//   at 20 (25 tiles), 0.84–1.05× at 24 (36 tiles), 1.21–1.33× at 32 (64 tiles);
+// - 256 → 256: 1.12–1.17× at 28 px (49 tiles), 1.51–1.78× at 64;
+// - 128 → 128: 1.07–1.26× at 56 px; 64 → 64: 1.26–2.0× at 112 and 256 px (band by band);
+// - at 64 px, 32 → 32: 0.99–1.22×; 16 → 16: 0.86–1.08×; 8 → 8: 0.80–0.99×.
 let scheme: 'auto' | 2 | 4 = 'auto';
-const F4_MIN_TILES = 64;
-const F4_MIN_CHANNELS = 128;
+const F4_MIN_TILES = 48;
+const F4_MIN_CHANNELS = 32;
 
 /** Set which Winograd scheme the kernel's convs use (tests and benchmarks; 'auto' by default). */
 export function setWinogradScheme(s: 'auto' | 2 | 4): void {

@@ -536,10 +536,10 @@ for (const m of [2, 4] as const) {
 }
 
 describe('Winograd scheme of the separate passes (auto)', () => {
-  // Which input transform a forward conv runs: F(4×4, 3×3) from 128 channels and 64 tiles of 4×4
+  // Which input transform a forward conv runs: F(4×4, 3×3) from 32 channels and 48 tiles of 4×4
   // per batch, F(2×2, 3×3) otherwise (its filter transform and packing cost less where there are
   // few tiles, its transforms less where few channels share them).
-  function inputTransforms(N: number, S: number, C = 128): { f2: number; f4: number } {
+  function inputTransforms(N: number, S: number, C = 32): { f2: number; f4: number } {
     const ex = gemmKernel().exports;
     const { winogradInputs, winograd4Inputs } = ex;
     const calls = { f2: 0, f4: 0 };
@@ -560,13 +560,13 @@ describe('Winograd scheme of the separate passes (auto)', () => {
     return calls;
   }
 
-  it('takes F(4×4, 3×3) from 128 channels and 64 tiles of 4×4, F(2×2, 3×3) otherwise', () => {
+  it('takes F(4×4, 3×3) from 32 channels and 48 tiles of 4×4, F(2×2, 3×3) otherwise', () => {
     setConvAlgorithm('winograd');
     try {
-      expect(inputTransforms(1, 32)).to.deep.equal({ f2: 0, f4: 1 }); // 8 × 8 tiles
-      expect(inputTransforms(1, 28)).to.deep.equal({ f2: 1, f4: 0 }); // 7 × 7
-      expect(inputTransforms(2, 24)).to.deep.equal({ f2: 0, f4: 2 }); // 2 images of 6 × 6
-      expect(inputTransforms(1, 32, 64)).to.deep.equal({ f2: 1, f4: 0 }); // 64 channels
+      expect(inputTransforms(1, 28)).to.deep.equal({ f2: 0, f4: 1 }); // 7 × 7 tiles
+      expect(inputTransforms(1, 24)).to.deep.equal({ f2: 1, f4: 0 }); // 6 × 6
+      expect(inputTransforms(2, 20)).to.deep.equal({ f2: 0, f4: 2 }); // 2 images of 5 × 5
+      expect(inputTransforms(1, 28, 16)).to.deep.equal({ f2: 1, f4: 0 }); // 16 channels
     } finally {
       setConvAlgorithm('auto');
     }

@@ -1,14 +1,15 @@
-// Winograd F(2×2, 3×3) convolution for float32 with everything big inside the WebAssembly
-// kernel's memory, the same steps as the reference in winograd.ts: the filters are transformed
-// there (U, 16 planes F × C), the input is staged there zero-padded so every 4×4 patch is a plain
-// read, transformed (V, 16 planes C × tiles), multiplied by the 16 GEMMs M[ξ] = U[ξ]·V[ξ] (on the
-// thread pool when it runs) and transformed back into the output, of which only the output
-// leaves kernel memory. A large image goes band by band of tile rows through all three steps,
-// so that V and M stay in cache between the transforms and the products (winogradBands);
-// smaller images, or batches of them, take the three steps as separate passes over all their
-// tiles, by F(4×4, 3×3) where they have enough tiles (6×6 patches, 36 planes and products: see
-// passScheme). Backward-to-input is the same forward with the transposed, rotated filters
-// (transposedGeometry); it reads the staged w through strides, so nothing is copied to rotate it.
+// Winograd F(2×2, 3×3) convolution (and F(4×4, 3×3), below) for float32 with everything big
+// inside the WebAssembly kernel's memory, the same steps as the reference in winograd.ts: the
+// filters are transformed there (U, 16 planes F × C), the input is staged there zero-padded so
+// every 4×4 patch is a plain read, transformed (V, 16 planes C × tiles), multiplied by the 16
+// GEMMs M[ξ] = U[ξ]·V[ξ] (on the thread pool when it runs) and transformed back into the output,
+// of which only the output leaves kernel memory. A large image goes band by band of tile rows
+// through all three steps, so that V and M stay in cache between the transforms and the products
+// (winogradBands); smaller images, or batches of them, take the three steps as separate passes
+// over all their tiles. Convs with enough channels and tiles run F(4×4, 3×3) either way (6×6
+// patches, 36 planes and products: see `scheme`). Backward-to-input is the same forward with the
+// transposed, rotated filters (transposedGeometry); it reads the staged w through strides, so
+// nothing is copied to rotate it.
 import {
   channelPassStaged,
   gemmKernel,
@@ -29,9 +30,9 @@ import { transposedGeometry, winogradTiles } from './winograd.js';
 // and Winograd ran 0.99× as fast on two threads as on one; with 16M floats, 1.4×.
 const PASS_FLOATS = 1 << 24;
 
-// The 16 planes of U, V and M are spaced one cache line more than they hold: planes a power of
+// The planes of U, V and M are spaced one cache line more than they hold: planes a power of
 // two apart (U of 512 × 512 filters is 1 MiB) land in the same cache sets, and the transforms,
-// which touch all 16 at once, thrashed: the filter transform of 512 × 512 took 42 ms, 3.5 ms once
+// which touch all of them at once, thrashed: the filter transform of 512 × 512 took 42 ms, 3.5 ms once
 // shifted apart, and the input and output transforms of 64 × 64 at 256 px 29 ms, then 13 ms.
 const planeOf = (floats: number): number => floats + 16;
 
@@ -130,7 +131,7 @@ function winogradPass(
     rows > 0 ? 1 : Math.max(1, Math.min(N, Math.floor(PASS_FLOATS / (planes * (C + F) * tiles))));
   const planeU = planeOf(F * C);
   const k = gemmKernel();
-  // Bands: U's 16 planes packed whole for gemmPacked, uStep bytes apart, and each thread's V and
+  // Bands: U's planes packed whole for gemmPacked, uStep bytes apart, and each thread's V and
   // M for one band, vmBytes apart. Passes: V and M for all tiles of the chunk.
   const uStep = align64(4 * k.exports.packedFloats(0, F, C));
   const bandT = rows * tilesW;

@@ -255,7 +255,8 @@ function inputColumn(v: usize, plane: usize, k: i32, n: i32): void {
  * V[ξ][c][t] ← (Bᵀ d B)[ξ] for the tiles of tile rows th0 … th1 − 1 of one zero-padded image
  * p [C, Hp, Wp] (tile (th, tw) reads rows 4th … 4th + 5, columns 4tw … 4tw + 5), with
  * t = (th − th0)·tilesW + tw, as winogradInputs (same arguments) with 36 planes. A row's last
- * group of tiles reads up to 2 floats past the row (p needs that much room after it).
+ * group of tiles reads up to 13 floats past the row, lanes it does not store (p needs 16 floats
+ * of room after it).
  */
 export function winograd4Inputs(
   p: usize,

@@ -8,6 +8,7 @@
 // has entries 0, ±1 (and ½ in G), so each is a handful of adds, written out below.
 
 import { gemmPacked } from './gemm';
+import { winograd4Inputs, winograd4Outputs } from './winograd4';
 
 // ---- filter transform U = G g Gᵀ, G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1] ----
 
@@ -424,11 +425,13 @@ function bandPlane(floats: i32): i32 {
 /**
  * Bands band0 … band0 + bands − 1 of one zero-padded image p [C, Hp, Wp], band b being tile rows
  * b·rowsPerBand … (capped at tilesH), each taken through all three steps before the next: V ←
- * its input transforms (winogradInputs), M[ξ] ← U[ξ]·V[ξ] for the 16 ξ (gemmPacked, with U[ξ]
+ * its input transforms (winogradInputs), M[ξ] ← U[ξ]·V[ξ] for every ξ (gemmPacked, with U[ξ]
  * packed whole by packAPanels at byte u + ξ·uStep, F × C), y ← the output transforms of M plus
- * bias (winogradOutputs; y is [F, outH, outW]). V and M are one band's worth at byte vm, reused
- * band after band, so they stay in this core's L2 instead of travelling to memory and back
- * between three separate passes; `scratch` is the GEMM's (scratchBytes()).
+ * bias (winogradOutputs; y is [F, outH, outW]). `tile` is the scheme's output tile: 2 for
+ * F(2×2, 3×3) (16 planes), 4 for F(4×4, 3×3) (36 planes, the transforms of winograd4.ts). V and
+ * M are one band's worth at byte vm, reused band after band, so they stay in this core's L2
+ * instead of travelling to memory and back between three separate passes; `scratch` is the
+ * GEMM's (scratchBytes()).
  */
 export function winogradBands(
   p: usize,
@@ -445,11 +448,13 @@ export function winogradBands(
   outH: i32,
   outW: i32,
   bias: usize,
+  tile: i32,
   band0: i32,
   bands: i32,
   vm: usize,
   scratch: usize,
 ): void {
+  const planes = tile === 4 ? 36 : 16;
   for (let band = band0; band < band0 + bands; band++) {
     const th0 = band * rowsPerBand;
     const th1 = min(tilesH, th0 + rowsPerBand);
@@ -457,9 +462,10 @@ export function winogradBands(
     const planeV = bandPlane(C * T);
     const planeM = bandPlane(F * T);
     const v = vm;
-    const m = vm + (((16 * planeV) << 2) as usize);
-    winogradInputs(p, C, Hp, Wp, th0, th1, tilesW, v, T, planeV);
-    for (let xi = 0; xi < 16; xi++) {
+    const m = vm + (((planes * planeV) << 2) as usize);
+    if (tile === 4) winograd4Inputs(p, C, Hp, Wp, th0, th1, tilesW, v, T, planeV);
+    else winogradInputs(p, C, Hp, Wp, th0, th1, tilesW, v, T, planeV);
+    for (let xi = 0; xi < planes; xi++) {
       gemmPacked(
         F,
         T,
@@ -480,6 +486,7 @@ export function winogradBands(
         scratch,
       );
     }
-    winogradOutputs(m, F, th0, th1, tilesW, T, planeM, y, outH, outW, bias);
+    if (tile === 4) winograd4Outputs(m, F, th0, th1, tilesW, T, planeM, y, outH, outW, bias);
+    else winogradOutputs(m, F, th0, th1, tilesW, T, planeM, y, outH, outW, bias);
   }
 }

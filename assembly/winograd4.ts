@@ -1,15 +1,13 @@
 // The three transforms of Winograd's F(4×4, 3×3) (lib/cnn/winograd.ts, F4x4, is the readable
 // reference; Lavin & Gray 2015, eq. 7) for float32 inside the kernel's memory, beside the
 // F(2×2, 3×3) ones of winograd.ts and with the same arguments, so lib/cnn/conv2d-winograd-wasm.ts
-// runs either scheme's separate passes: 6×6 patches four floats apart give 4×4 output tiles, and
-// there are 36 planes U[ξ], V[ξ], M[ξ] instead of 16. Each transform is a 6-point (or 3 → 6, or
-// 6 → 4) combination applied down the columns and then along the rows; the rows' results are
-// written where they finally go and read back for the columns, so no scratch memory is shared
-// between the pool's threads. Four neighbouring tiles (four input channels for the filters) go in
-// the four lanes of an f32x4; a row's last tiles fill as many lanes as they have, and only those
-// lanes are stored.
-
-import { gemmPacked } from './gemm';
+// runs either scheme's separate passes, and winogradBands (winograd.ts) either scheme's bands:
+// 6×6 patches four floats apart give 4×4 output tiles, and there are 36 planes U[ξ], V[ξ], M[ξ]
+// instead of 16. Each transform is a 6-point (or 3 → 6, or 6 → 4) combination applied down the
+// columns and then along the rows; the rows' results are written where they finally go and read
+// back for the columns, so no scratch memory is shared between the pool's threads. Four
+// neighbouring tiles (four input channels for the filters) go in the four lanes of an f32x4; a
+// row's last tiles fill as many lanes as they have, and only those lanes are stored.
 
 // ---- the three combinations, one small function per row (each inlined by the optimizer: a
 // row index decided at run time measured a tenth of a style evaluation in calls and branches) ----
@@ -369,67 +367,5 @@ export function winograd4Outputs(
         }
       }
     }
-  }
-}
-
-// ---- all three steps per band of tiles, while V and M are still in cache ----
-
-/**
- * winogradBands for F(4×4, 3×3) (same arguments; U's 36 planes packed whole by packAPanels at
- * byte u + ξ·uStep): bands band0 … band0 + bands − 1 of tile rows, each through the input
- * transform, the 36 products M[ξ] = U[ξ]·V[ξ] and the output transform, with one band's V and M
- * at byte vm. Planes are spaced as winogradBands spaces them (one cache line more than they hold).
- */
-export function winograd4Bands(
-  p: usize,
-  C: i32,
-  Hp: i32,
-  Wp: i32,
-  tilesH: i32,
-  tilesW: i32,
-  rowsPerBand: i32,
-  u: usize,
-  uStep: i32,
-  F: i32,
-  y: usize,
-  outH: i32,
-  outW: i32,
-  bias: usize,
-  band0: i32,
-  bands: i32,
-  vm: usize,
-  scratch: usize,
-): void {
-  for (let band = band0; band < band0 + bands; band++) {
-    const th0 = band * rowsPerBand;
-    const th1 = min(tilesH, th0 + rowsPerBand);
-    const T = (th1 - th0) * tilesW;
-    const planeV = C * T + 16;
-    const planeM = F * T + 16;
-    const v = vm;
-    const m = vm + (((36 * planeV) << 2) as usize);
-    winograd4Inputs(p, C, Hp, Wp, th0, th1, tilesW, v, T, planeV);
-    for (let xi = 0; xi < 36; xi++) {
-      gemmPacked(
-        F,
-        T,
-        C,
-        1,
-        0,
-        0,
-        0,
-        u + ((xi * uStep) as usize),
-        v + (((xi * planeV) << 2) as usize),
-        T,
-        1,
-        0,
-        0,
-        m + (((xi * planeM) << 2) as usize),
-        T,
-        1,
-        scratch,
-      );
-    }
-    winograd4Outputs(m, F, th0, th1, tilesW, T, planeM, y, outH, outW, bias);
   }
 }

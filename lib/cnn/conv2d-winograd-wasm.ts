@@ -202,11 +202,10 @@ function winogradPass(
     if (rows > 0) {
       // All three steps band by band, each thread on its own V and M (winogradBands).
       winogradBandsStaged(
-        [pAt, C, Hp, Wp, tilesH, tilesW, rows, packedAt, uStep, F, yAt, outH, outW, bias],
+        [pAt, C, Hp, Wp, tilesH, tilesW, rows, packedAt, uStep, F, yAt, outH, outW, bias, m],
         Math.ceil(tilesH / rows),
         vmAt,
         vmBytes,
-        m,
       );
     } else {
       // V[ξ] (C × T): image i's tiles are columns i·tiles ….

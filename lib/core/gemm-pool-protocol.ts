@@ -63,14 +63,13 @@ export const JOB = {
   bStep: 40, // GEMM batch: … B …
   cStep: 41, // GEMM batch: … C …
   packed: 42, // GEMM: byte address of the shared operand packed whole (B for rows, A for columns)
-  bands: 43, // Winograd bands: bands of the image (its 14 WinogradBandArgs are in slots 0–13)
+  bands: 43, // Winograd bands: bands of the image (its 15 WinogradBandArgs are in slots 0–14)
   bandsPerBlock: 44, // Winograd bands: bands per block
   vm: 45, // Winograd bands: byte address of region 0's V and M
   vmBytes: 46, // Winograd bands: bytes from one region's V and M to the next
   batchParts: 47, // GEMM batch: row parts each product after the whole ones is cut into
-  bandTile: 48, // Winograd bands: the scheme's output tile, 2 (winogradBands) or 4 (winograd4Bands)
-  bounds: 49, // GEMM: first row (or column) of each block, then M (or N): blocks + 1 slots
-  length: 49 + MAX_GEMM_BLOCKS + 1,
+  bounds: 48, // GEMM: first row (or column) of each block, then M (or N): blocks + 1 slots
+  length: 48 + MAX_GEMM_BLOCKS + 1,
 } as const;
 
 /**
@@ -291,11 +290,10 @@ export function runBlock(
   }
   if (kind === KIND.winogradBands) {
     // Bands index·size …, on this thread's own V, M and GEMM scratch.
-    const args = jobArgs(job, 14) as WinogradBandArgs;
+    const args = jobArgs(job, 15) as WinogradBandArgs;
     const size = job[JOB.bandsPerBlock]!;
     const band0 = index * size;
-    const run = job[JOB.bandTile] === 4 ? kernel.winograd4Bands : kernel.winogradBands;
-    run(
+    kernel.winogradBands(
       ...args,
       band0,
       Math.min(size, job[JOB.bands]! - band0),

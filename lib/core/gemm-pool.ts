@@ -350,7 +350,6 @@ function runBands(
   bands: number,
   vm: number,
   vmBytes: number,
-  tile: 2 | 4,
 ): void {
   if (!pool) throw new Error('gemm pool: a band runner without a pool');
   const { job } = pool;
@@ -362,7 +361,6 @@ function runBands(
   job[JOB.vmBytes] = vmBytes;
   job[JOB.scratch] = scratchBase(k);
   job[JOB.scratchBytes] = k.scratchBytes;
-  job[JOB.bandTile] = tile;
   job[JOB.kind] = KIND.winogradBands;
   share(k, pool, bands);
 }

@@ -215,12 +215,10 @@ export interface GemmKernelExports {
     bias: number,
   ): void;
   /**
-   * Winograd's three steps band by band of tile rows (assembly/winograd.ts): the 14 WinogradBandArgs,
+   * Winograd's three steps band by band of tile rows (assembly/winograd.ts): the 15 WinogradBandArgs,
    * then band0, bands, vm (one band's V and M), scratch (the GEMM's).
    */
   winogradBands(...args: [...WinogradBandArgs, number, number, number, number]): void;
-  /** winogradBands for F(4×4, 3×3) (assembly/winograd4.ts): the same arguments, 36 planes. */
-  winograd4Bands(...args: [...WinogradBandArgs, number, number, number, number]): void;
   /** y ← max(0, x) over blocks·block floats (assembly/elementwise.ts). */
   reluForward(x: number, blocks: number, y: number, block: number): void;
   /** dx ← dy·[y > 0] over blocks·block floats. */
@@ -253,7 +251,8 @@ export interface GemmKernelExports {
 /**
  * The arguments of a fused Winograd conv of one image shared by all its bands: padded image p,
  * C, Hp, Wp, tilesH, tilesW, rowsPerBand, packed U and its byte step per ξ, F, output y, outH,
- * outW, bias (byte address of F floats, or 0).
+ * outW, bias (byte address of F floats, or 0), and the scheme's output tile (2: F(2×2, 3×3),
+ * 4: F(4×4, 3×3)).
  */
 export type WinogradBandArgs = [
   p: number,
@@ -270,6 +269,7 @@ export type WinogradBandArgs = [
   outH: number,
   outW: number,
   bias: number,
+  tile: number,
 ];
 
 /**
@@ -313,7 +313,6 @@ const KERNEL_FUNCTIONS = [
   'avgPool2x2Forward',
   'avgPool2x2Backward',
   'winogradBands',
-  'winograd4Bands',
   ...CHANNEL_PASSES,
 ] as const satisfies readonly (keyof GemmKernelExports)[];
 
@@ -423,7 +422,6 @@ export function kernelExports(instance: WebAssembly.Instance): GemmKernelExports
     winograd4Inputs: f('winograd4Inputs'),
     winograd4Outputs: f('winograd4Outputs'),
     winogradBands: f('winogradBands'),
-    winograd4Bands: f('winograd4Bands'),
     reluForward: f('reluForward'),
     reluBackward: f('reluBackward'),
     addInto: f('addInto'),
@@ -690,7 +688,6 @@ export type BandRunner = (
   bands: number,
   vm: number,
   vmBytes: number,
-  tile: 2 | 4,
 ) => void;
 
 let runners: PoolRunners | undefined;
@@ -725,26 +722,24 @@ export function channelPassStaged(
 }
 
 /**
- * Winograd's three steps for every band of one image (see winogradBands in assembly/winograd.ts,
- * winograd4Bands in winograd4.ts for `tile` 4), on operands already in kernel memory. On the
- * thread pool each thread takes whole bands and keeps its V and M at vm + region·vmBytes, so `vm`
- * must hold threadRegions() of them; the bands write disjoint rows of y, so the bits are the same
- * either way.
+ * Winograd's three steps for every band of one image (see winogradBands in assembly/winograd.ts;
+ * its `tile` argument picks F(2×2, 3×3) or F(4×4, 3×3)), on operands already in kernel memory.
+ * On the thread pool each thread takes whole bands and keeps its V and M at vm + region·vmBytes,
+ * so `vm` must hold threadRegions() of them; the bands write disjoint rows of y, so the bits are
+ * the same either way.
  */
 export function winogradBandsStaged(
   args: WinogradBandArgs,
   bands: number,
   vm: number,
   vmBytes: number,
-  tile: 2 | 4 = 2,
 ): void {
   const k = gemmKernel();
   if (runners && bands >= 2) {
-    runners.bands(k, args, bands, vm, vmBytes, tile);
+    runners.bands(k, args, bands, vm, vmBytes);
     return;
   }
-  const run = tile === 4 ? k.exports.winograd4Bands : k.exports.winogradBands;
-  run(...args, 0, bands, vm, scratchBase(k));
+  k.exports.winogradBands(...args, 0, bands, vm, scratchBase(k));
 }
 
 /** Threads a staged call may run on: the calling thread and, while the pool runs, its helpers. */

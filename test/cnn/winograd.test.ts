@@ -194,12 +194,11 @@ function withAlgorithm<T>(
   body: () => T,
 ): { result: T; winogradCalls: number } {
   const ex = gemmKernel().exports;
-  const { winogradInputs, winograd4Inputs, winogradBands, winograd4Bands } = ex;
+  const { winogradInputs, winograd4Inputs, winogradBands } = ex;
   let winogradCalls = 0;
   ex.winogradInputs = (...args) => (winogradCalls++, winogradInputs(...args));
   ex.winograd4Inputs = (...args) => (winogradCalls++, winograd4Inputs(...args));
   ex.winogradBands = (...args) => (winogradCalls++, winogradBands(...args));
-  ex.winograd4Bands = (...args) => (winogradCalls++, winograd4Bands(...args));
   setConvAlgorithm(kind);
   try {
     return { result: body(), winogradCalls };
@@ -208,7 +207,6 @@ function withAlgorithm<T>(
     ex.winogradInputs = winogradInputs;
     ex.winograd4Inputs = winograd4Inputs;
     ex.winogradBands = winogradBands;
-    ex.winograd4Bands = winograd4Bands;
   }
 }
 
@@ -293,13 +291,16 @@ for (const m of [2, 4] as const) {
     // make 7 bands, too few, and put the passes past the pool's threshold (1M floats).
     const inputs = m === 2 ? 'winogradInputs' : 'winograd4Inputs';
     // F(4×4)'s bands need 8 rows of 4×4 tiles within the band size: 16 channels at 64 × 192.
-    const poolCases: [string, WinogradCase, 'winogradBands' | 'winograd4Bands' | typeof inputs][] =
+    const poolCases: [string, WinogradCase, 'winogradBands' | typeof inputs][] = [
       [
+        'bands',
         m === 2
-          ? ['bands', { N: 1, C: 64, F: 64, H: 64, W: 64, pad: 1, bias: true }, 'winogradBands']
-          : ['bands', { N: 1, C: 16, F: 16, H: 64, W: 192, pad: 1, bias: true }, 'winograd4Bands'],
-        ['passes', { N: 1, C: 64, F: 48, H: 14, W: 400, pad: 1, bias: true }, inputs],
-      ];
+          ? { N: 1, C: 64, F: 64, H: 64, W: 64, pad: 1, bias: true }
+          : { N: 1, C: 16, F: 16, H: 64, W: 192, pad: 1, bias: true },
+        'winogradBands',
+      ],
+      ['passes', { N: 1, C: 64, F: 48, H: 14, W: 400, pad: 1, bias: true }, inputs],
+    ];
     for (const [name, c, spied] of poolCases) {
       it(`gives the same bits on the thread pool (${name})`, async () => {
         const p = problem(c, 9, 'float32', 'contiguous');
@@ -307,11 +308,11 @@ for (const m of [2, 4] as const) {
           new Uint32Array(Float32Array.from(toArray(t)).buffer);
         const ex = gemmKernel().exports;
         const original = ex[spied] as (...a: number[]) => void;
-        // The share of one call: bands (argument 15 of winogradBands) or channels (argument 1).
+        // The share of one call: bands (argument 16 of winogradBands) or channels (argument 1).
         const share: number[] = [];
         const total: number[] = [];
         const spy = (...a: number[]): void => {
-          share.push(spied.endsWith('Bands') ? a[15]! : a[1]!);
+          share.push(spied === 'winogradBands' ? a[16]! : a[1]!);
           original(...a);
         };
         (ex as unknown as Record<string, unknown>)[spied] = spy;
@@ -349,10 +350,10 @@ for (const m of [2, 4] as const) {
       const [C, F, tilesH, tilesW, rows] = [5, 7, 9, 11, 2];
       // This scheme's kernels: m×m tiles, P = (m + 2)² planes.
       const P = (m + 2) ** 2;
-      const [inputs, outputs, bandsRun] =
+      const [inputs, outputs] =
         m === 2
-          ? [ex.winogradInputs, ex.winogradOutputs, ex.winogradBands]
-          : [ex.winograd4Inputs, ex.winograd4Outputs, ex.winograd4Bands];
+          ? [ex.winogradInputs, ex.winogradOutputs]
+          : [ex.winograd4Inputs, ex.winograd4Outputs];
       const [outH, outW] = [m * tilesH - 1, m * tilesW - 1];
       const [Hp, Wp, T] = [m * tilesH + 2, m * tilesW + 2, tilesH * tilesW];
       const bandT = rows * tilesW;
@@ -427,6 +428,7 @@ for (const m of [2, 4] as const) {
         outH,
         outW,
         bAt,
+        m,
       ] as const;
       const bands = Math.ceil(tilesH / rows);
       for (const order of [
@@ -438,7 +440,8 @@ for (const m of [2, 4] as const) {
         ],
       ]) {
         heap.fill(NaN, ybAt >> 2, (ybAt >> 2) + F * outH * outW);
-        for (const [band0, count] of order) bandsRun(...args, band0!, count!, vmAt, scratchBase(k));
+        for (const [band0, count] of order)
+          ex.winogradBands(...args, band0!, count!, vmAt, scratchBase(k));
         const got = heap.subarray(ybAt >> 2, (ybAt >> 2) + F * outH * outW);
         const differ = got.findIndex((v, i) => !Object.is(v, expected[i]));
         expect(differ).to.equal(-1, `bands ${JSON.stringify(order)}: first difference`);

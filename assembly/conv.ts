@@ -118,6 +118,97 @@ export function im2col(
 }
 
 /**
+ * Rows k0 … k0 + rows − 1, columns l0 … l0 + n − 1 of a column matrix that is never built: the
+ * block im2col would have written there, written at dst instead (row-major, row length ldDst).
+ * The GEMM packs its B panels from such blocks (gemm.ts, packBIm2col), so a conv's columns
+ * travel from the image to the packed panel through this core's cache, not through memory.
+ * `desc` holds 16 i32 that describe the matrix, im2col's arguments with one change: x,
+ * C, H, W, kH, kW, outH, outW, strideH, strideW, padTop, padLeft, dilationH, dilationW, the bytes
+ * from one image to the next, ld. The matrix has ld = images · outH · outW columns, image n's
+ * columns after image n − 1's; its rows past C·kH·kW are ones (the bias trick). Each value is
+ * the one im2col copies, so a product on these blocks has the bits of one on im2col's matrix.
+ */
+export function im2colBlock(
+  desc: usize,
+  k0: i32,
+  rows: i32,
+  l0: i32,
+  n: i32,
+  dst: usize,
+  ldDst: i32,
+): void {
+  const x = load<i32>(desc) as usize;
+  const C = load<i32>(desc, 4);
+  const H = load<i32>(desc, 8);
+  const W = load<i32>(desc, 12);
+  const kH = load<i32>(desc, 16);
+  const kW = load<i32>(desc, 20);
+  const outH = load<i32>(desc, 24);
+  const outW = load<i32>(desc, 28);
+  const strideH = load<i32>(desc, 32);
+  const strideW = load<i32>(desc, 36);
+  const padTop = load<i32>(desc, 40);
+  const padLeft = load<i32>(desc, 44);
+  const dilationH = load<i32>(desc, 48);
+  const dilationW = load<i32>(desc, 52);
+  const imageBytes = load<i32>(desc, 56) as usize;
+  const taps = C * kH * kW;
+  const P = outH * outW;
+  // Where column l0 lies: image, output row, output column.
+  const image0 = l0 / P;
+  const oh0 = (l0 - image0 * P) / outW;
+  const ow0 = l0 - image0 * P - oh0 * outW;
+  for (let r = 0; r < rows; r++) {
+    const k = k0 + r;
+    let p = dst + (((r * ldDst) << 2) as usize);
+    if (k >= taps) {
+      ones(p, n);
+      continue;
+    }
+    // Row k = (c·kH + i)·kW + j: channel c, kernel row i, kernel column j.
+    const c = k / (kH * kW);
+    const i = (k - c * kH * kW) / kW;
+    const j = k - (c * kH + i) * kW;
+    const tap = j * dilationW;
+    const lo = validLo(outW, strideW, padLeft, tap);
+    const hi = validHi(outW, strideW, padLeft, tap, W, lo);
+    let xc = x + (((c * H * W) << 2) as usize) + image0 * imageBytes;
+    let oh = oh0;
+    let ow = ow0;
+    // The block's columns in runs of one output row each: [ow, end) of row oh.
+    for (let left = n; left > 0;) {
+      const end = min(outW, ow + left);
+      const h = oh * strideH - padTop + i * dilationH;
+      if (h < 0 || h >= H) {
+        zero(p, end - ow);
+      } else {
+        // Valid output columns [a, b) of the run read the image; the rest is padding.
+        const a = min(max(lo, ow), end);
+        const b = max(min(hi, end), a);
+        zero(p, a - ow);
+        const from = xc + (((h * W + a * strideW - padLeft + tap) << 2) as usize);
+        gather(p + (((a - ow) << 2) as usize), from, b - a, strideW);
+        zero(p + (((b - ow) << 2) as usize), end - b);
+      }
+      p += ((end - ow) << 2) as usize;
+      left -= end - ow;
+      ow = 0;
+      if (++oh === outH) {
+        oh = 0;
+        xc += imageBytes;
+      }
+    }
+  }
+}
+
+// n floats of ones at p (the bias row of a column matrix).
+function ones(p: usize, n: i32): void {
+  let k = 0;
+  for (; k + 4 <= n; k += 4) v128.store(p + ((k << 2) as usize), f32x4.splat(1));
+  for (; k < n; k++) store<f32>(p + ((k << 2) as usize), 1);
+}
+
+/**
  * The adjoint of im2col for one contiguous image: dx [C, H, W] ← 0, then every entry of cols is
  * added to the pixel it was copied from, in the same order as lib/cnn/im2col.ts (so the float32
  * sums round identically).

@@ -4,6 +4,8 @@
 // module owns no memory layout: the TypeScript loader places operands and scratch and passes
 // byte addresses; strides are in elements and may be negative (transposed or reversed views).
 
+import { im2colBlock } from './conv';
+
 // Register tile: MR rows × NR columns = 4 × 2 f32x4 vectors, 8 accumulators. V8 hoists every
 // load of a loop iteration ahead of the arithmetic, so 8 accumulators + 2 vectors of B + 4
 // broadcasts of A = 14 live v128 values, inside the 15 xmm registers V8 allocates on x86-64.
@@ -21,15 +23,21 @@ const NR = 8;
 const KC: i32 = 512;
 const MC: i32 = 128;
 const NC: i32 = 4096;
+// An implicit B (a conv's column matrix, never built: see packBIm2col) is packed from blocks of
+// this many floats, built in scratch by im2colBlock: 128 KiB, in L2 beside the packed A.
+const COLS_BLOCK: i32 = KC * 64;
 
 /** First free byte after the module's static data: the loader places buffers from here. */
 export function heapBase(): usize {
   return __heap_base;
 }
 
-/** Bytes of scratch the packs need: packed A (MC×KC), packed B (KC×NC) and one MR×NR tile. */
+/**
+ * Bytes of scratch the packs need: packed A (MC×KC), packed B (KC×NC), one MR×NR tile and a
+ * block of an implicit B's columns (COLS_BLOCK).
+ */
 export function scratchBytes(): i32 {
-  return (MC * KC + KC * NC + MR * NR) << 2;
+  return (MC * KC + KC * NC + MR * NR + COLS_BLOCK) << 2;
 }
 
 /**
@@ -53,13 +61,35 @@ export function gemm(
   cCs: i32,
   scratch: usize,
 ): void {
-  gemmPacked(M, N, K, alpha, aPtr, aRs, aCs, 0, bPtr, bRs, bCs, 0, beta, cPtr, cRs, cCs, scratch);
+  gemmPacked(
+    M,
+    N,
+    K,
+    alpha,
+    aPtr,
+    aRs,
+    aCs,
+    0,
+    bPtr,
+    bRs,
+    bCs,
+    0,
+    beta,
+    cPtr,
+    cRs,
+    cCs,
+    scratch,
+    0,
+  );
 }
 
 /**
  * gemm, with A or B (or both) already packed whole by packAPanels / packBPanels at byte aPacked /
  * bPacked (0: pack it here, from aPtr / bPtr). Threads that share a product pack the shared
- * operand once this way, instead of once per block each (the bits do not change).
+ * operand once this way, instead of once per block each (the bits do not change). With bIm2col
+ * ≠ 0, B is the implicit column matrix that the 16 i32 at byte bIm2col describe (conv.ts,
+ * im2colBlock), and bPtr is a byte offset into it as if it lay from address 0: element (k, l) at
+ * 4·(k·ld + l); it must be read row-major (bRs = ld, bCs = 1) or transposed (bRs = 1, bCs = ld).
  */
 export function gemmPacked(
   M: i32,
@@ -79,6 +109,7 @@ export function gemmPacked(
   cRs: i32,
   cCs: i32,
   scratch: usize,
+  bIm2col: usize,
 ): void {
   if (M <= 0 || N <= 0) return;
   if (K <= 0 || alpha === 0) {
@@ -88,6 +119,7 @@ export function gemmPacked(
   const aPack = scratch;
   const bPack = aPack + ((MC * KC) << 2);
   const tile = bPack + ((KC * NC) << 2);
+  const colsBlock = tile + ((MR * NR) << 2);
   const mPad = roundUp(M, MR);
   // Loop 5 (jc): column panels of B and C.
   for (let jc = 0; jc < N; jc += NC) {
@@ -102,7 +134,9 @@ export function gemmPacked(
       if (bPacked !== 0) {
         bPanel = bPacked + (((jc * K + pc * ncPad) << 2) as usize);
       } else {
-        packB(kc, nc, bPtr + (((pc * bRs + jc * bCs) << 2) as usize), bRs, bCs, bPack);
+        const b = bPtr + (((pc * bRs + jc * bCs) << 2) as usize);
+        if (bIm2col !== 0) packBIm2col(kc, nc, bIm2col, b, bRs, bCs, bPack, colsBlock);
+        else packB(kc, nc, b, bRs, bCs, bPack);
       }
       // Loop 3 (ic): row blocks of A and C.
       for (let ic = 0; ic < M; ic += MC) {
@@ -157,15 +191,29 @@ export function packAPanels(M: i32, K: i32, aPtr: usize, aRs: i32, aCs: i32, out
 /**
  * Pack all of B (K×N) at byte `out` in the order gemmPacked reads it: for each NC-wide panel jc,
  * its KC-deep slices one after another, panel (jc, pc) at float jc·K + pc·roundUp(nc, NR).
- * Takes K·roundUp(N, NR) floats.
+ * Takes K·roundUp(N, NR) floats. bIm2col as for gemmPacked; an implicit B needs `scratch`
+ * (scratchBytes()), else it is unused.
  */
-export function packBPanels(K: i32, N: i32, bPtr: usize, bRs: i32, bCs: i32, out: usize): void {
+export function packBPanels(
+  K: i32,
+  N: i32,
+  bPtr: usize,
+  bRs: i32,
+  bCs: i32,
+  out: usize,
+  bIm2col: usize,
+  scratch: usize,
+): void {
+  const colsBlock = scratch + (((MC * KC + KC * NC + MR * NR) << 2) as usize);
   for (let jc = 0; jc < N; jc += NC) {
     const nc = min(NC, N - jc);
     const ncPad = roundUp(nc, NR);
     for (let pc = 0; pc < K; pc += KC) {
       const at = out + (((jc * K + pc * ncPad) << 2) as usize);
-      packB(min(KC, K - pc), nc, bPtr + (((pc * bRs + jc * bCs) << 2) as usize), bRs, bCs, at);
+      const b = bPtr + (((pc * bRs + jc * bCs) << 2) as usize);
+      const kc = min(KC, K - pc);
+      if (bIm2col !== 0) packBIm2col(kc, nc, bIm2col, b, bRs, bCs, at, colsBlock);
+      else packB(kc, nc, b, bRs, bCs, at);
     }
   }
 }
@@ -380,6 +428,48 @@ function packB(kc: i32, nc: i32, b: usize, rs: i32, cs: i32, out: usize): void {
       for (; j < NR; j++) store<f32>(out + ((j << 2) as usize), 0);
       out += NR << 2;
     }
+  }
+}
+
+// packB for a kc×nc panel of an implicit B (see gemmPacked) at byte offset b: the panel is
+// built block by block in `cols` (COLS_BLOCK floats) by im2colBlock and each block packed by
+// packB into its place, so the packed panel has exactly the floats packB would have written from
+// im2col's matrix. Blocks are whole NR-column slivers wide, and packB writes sliver after sliver
+// (kc·NR floats each), so the block of columns j … lands at float j·kc of the panel.
+// - Row-major (bCs = 1; conv forward, B = [cols; 1]): rows are taps, columns output pixels; a
+//   block is all kc taps of the next w pixels.
+// - Transposed (bRs = 1; conv backward-to-weights, B = [cols; 1]ᵀ): rows are pixels, columns
+//   taps; a block is the next w taps over all kc pixels, transposed by packB's 4×4 path.
+function packBIm2col(
+  kc: i32,
+  nc: i32,
+  desc: usize,
+  b: usize,
+  bRs: i32,
+  bCs: i32,
+  out: usize,
+  cols: usize,
+): void {
+  const ld = load<i32>(desc, 60);
+  const at = (b >> 2) as i32;
+  const k0 = at / ld;
+  const l0 = at - k0 * ld;
+  // Block width: whole slivers, as many as COLS_BLOCK holds at depth kc.
+  const w = max(NR, (COLS_BLOCK / kc / NR) * NR);
+  if (bCs === 1 && bRs === ld) {
+    for (let j = 0; j < nc; j += w) {
+      const n = min(w, nc - j);
+      im2colBlock(desc, k0, kc, l0 + j, n, cols, n);
+      packB(kc, n, cols, n, 1, out + (((j * kc) << 2) as usize));
+    }
+  } else if (bRs === 1 && bCs === ld) {
+    for (let j = 0; j < nc; j += w) {
+      const n = min(w, nc - j);
+      im2colBlock(desc, k0 + j, n, l0, kc, cols, kc);
+      packB(kc, n, cols, 1, kc, out + (((j * kc) << 2) as usize));
+    }
+  } else {
+    unreachable(); // the caller checks the strides (gemm-wasm.ts)
   }
 }
 

@@ -484,6 +484,7 @@ export function winogradBands(
         T,
         1,
         scratch,
+        0,
       );
     }
     if (tile === 4) winograd4Outputs(m, F, th0, th1, tilesW, T, planeM, y, outH, outW, bias);

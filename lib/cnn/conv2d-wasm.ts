@@ -1,19 +1,22 @@
 // The fast conv passes of conv2d.ts for float32 with everything big inside the WebAssembly
-// kernel's memory: the input images are staged there once, im2col builds the column matrix
-// there (assembly/conv.ts), the GEMM reads it in place, and only the much smaller output is
-// copied back. Backward-to-input lets the GEMM write dcols there and col2im it there, copying
-// out dx only. When the thread pool runs, it shares the GEMM and also im2col / col2im (cut by
-// input channels, so the bits do not change). Resident tensors (lib/core/resident.ts) already
-// lie in kernel memory: they are read and written in place, not staged. Same meaning as the
-// TypeScript path in conv2d.ts, which stays the readable reference and the fallback (float64, no
-// WebAssembly SIMD).
+// kernel's memory: the input images are staged there once, the GEMM packs its panels of the
+// column matrix straight from them (an implicit im2col, see `columns`; or im2col builds the
+// matrix there first, assembly/conv.ts), and only the much smaller output is copied back.
+// Backward-to-input lets the GEMM write dcols there and col2im it there, copying out dx only.
+// When the thread pool runs, it shares the GEMM and also im2col / col2im (cut by input channels,
+// so the bits do not change). Resident tensors (lib/core/resident.ts) already lie in kernel
+// memory: they are read and written in place, not staged. Same meaning as the TypeScript path in
+// conv2d.ts, which stays the readable reference and the fallback (float64, no WebAssembly SIMD).
 import {
   convPassStaged,
   gemmWasmStaged,
   gemmWasmStagedBatch,
+  IM2COL_DESCRIPTOR_BYTES,
   kernelRegions,
   poolRunning,
+  writeIm2colDescriptor,
   type Im2colArgs,
+  type Im2colDescriptor,
   type ProductArgs,
   type Tensor,
 } from '../core/index.js';
@@ -49,6 +52,61 @@ function im2colArgs(image: number, g: ConvGeometry, cols: number, ld: number): I
   ];
 }
 
+// How the forward and backward-to-weights products get their column matrix [cols; 1]:
+// 'implicit' (the default): never built. The GEMM packs each panel of it from the image, block by
+// block through a 128 KiB scratch in this core's cache (assembly/gemm.ts, packBIm2col), so the
+// matrix (K·L floats: 29 MB on VGG's 64 → 64 layer at 112 px, nine times the image) is neither
+// written to memory nor read back. 'built': im2col builds it in kernel memory first and the
+// GEMM reads it there, the plain way, kept for comparison. Both give the same bits.
+let columnsMode: 'implicit' | 'built' = 'implicit';
+
+/** Set how the kernel's conv products get their column matrix (tests and benchmarks). */
+export function setConvColumns(mode: 'implicit' | 'built'): void {
+  columnsMode = mode;
+}
+
+// Floats of kernel memory for the column matrix [cols; 1] (rows × L): the matrix, or only its
+// descriptor when it stays implicit.
+function columnsFloats(rows: number, L: number): number {
+  return columnsMode === 'implicit' ? IM2COL_DESCRIPTOR_BYTES / 4 : rows * L;
+}
+
+// The column matrix [cols; 1] of `images` images at byte `image` (contiguous [C, H, W] each)
+// for a product, at byte `at` (columnsFloats): its rows past K are ones. Returns the GEMM's B
+// pointer and bIm2col: byte offset 0 into the implicit matrix and its descriptor's address, or
+// the built matrix's address and 0.
+function columns(
+  at: number,
+  image: number,
+  images: number,
+  g: ConvGeometry,
+  rows: number,
+  heap: Float32Array,
+  meanwhile?: () => void,
+): [b: number, bIm2col: number] {
+  const { C, H, W, kH, kW, outH, outW } = g;
+  const L = images * outH * outW;
+  const imageBytes = C * H * W * 4;
+  if (columnsMode === 'implicit') {
+    // im2col's arguments, with the bytes from image to image where the matrix's address was.
+    const args = im2colArgs(image, g, imageBytes, L);
+    writeIm2colDescriptor(at, args satisfies Im2colDescriptor);
+    meanwhile?.();
+    return [0, at];
+  }
+  convPassStaged(
+    'im2col',
+    images,
+    im2colArgs(image, g, at, L),
+    imageBytes,
+    outH * outW * 4,
+    meanwhile,
+  );
+  const K = C * kH * kW;
+  if (rows > K) heap.fill(1, (at >> 2) + K * L, (at >> 2) + rows * L);
+  return [at, 0];
+}
+
 // Where to cut a product of `rows` × L (L columns of images) into column pieces so that the
 // serial copy of one piece (in or out of kernel memory) overlaps the pool's work on another. On
 // the first VGG layer (64 × 224², 12.8 MB) the copy left outside the products drops to a
@@ -62,8 +120,9 @@ function columnPieces(L: number, rows: number): number[] {
 }
 
 /**
- * conv2dForward for float32 on the WebAssembly kernel: out[n] = [W b]·[cols(x[n]); 1] with x,
- * cols, W and the product in kernel memory; `chunk` images share one product (see conv2d.ts).
+ * conv2dForward for float32 on the WebAssembly kernel: out[n] = [W b]·[cols(x[n]); 1] with x, W
+ * and the product in kernel memory (cols implicit, see `columns`); `chunk` images share one
+ * product (see conv2d.ts).
  * @param out shape [N, F, outH, outW]; @param x [N, C, H, W]; @param w [F, C, kH, kW]; @param b [F] or null
  */
 export function conv2dForwardWasm(
@@ -89,7 +148,7 @@ export function conv2dForwardWasm(
   const { heap, at } = kernelRegions([
     F * K1,
     xIn === null ? chunk * image : 0,
-    K1 * chunk * P,
+    columnsFloats(K1, chunk * P),
     yIn === null ? F * chunk * P : 0,
   ]);
   const [wAt, xStaged, colsAt, yStaged] = at as [number, number, number, number];
@@ -107,8 +166,7 @@ export function conv2dForwardWasm(
     const xAt = xIn === null ? xStaged : xIn + n0 * image * 4;
     const yAt = yIn === null ? yStaged : yIn + n0 * F * P * 4;
     if (xIn === null) stageSlices(heap, xAt >> 2, x, n0, nb);
-    convPassStaged('im2col', nb, im2colArgs(xAt, geom, colsAt, L), image * 4, P * 4);
-    if (b !== null) heap.fill(1, (colsAt >> 2) + K * L, (colsAt >> 2) + K1 * L);
+    const [cols0, bIm2col] = columns(colsAt, xAt, nb, geom, K1, heap);
     // Copying y out is serial (helpers cannot write the caller's arrays), so on the pool the
     // product goes in column pieces, and while the helpers compute piece s this thread copies out
     // piece s − 1 (see columnPieces). A resident out needs no copy, nor pieces.
@@ -119,8 +177,8 @@ export function conv2dForwardWasm(
     for (let s = 0; s + 1 < cuts.length; s++) {
       const [c0, c1] = [cuts[s]!, cuts[s + 1]!];
       const meanwhile = s > 0 ? copyOut(s - 1) : undefined;
-      const [cols, y] = [colsAt + 4 * c0, yAt + 4 * c0];
-      gemmWasmStaged(F, c1 - c0, K1, 1, wAt, K1, 1, cols, L, 1, 0, y, L, 1, meanwhile);
+      const [cols, y] = [cols0 + 4 * c0, yAt + 4 * c0];
+      gemmWasmStaged(F, c1 - c0, K1, 1, wAt, K1, 1, cols, L, 1, 0, y, L, 1, meanwhile, bIm2col);
     }
     copyOut(cuts.length - 2)();
   }
@@ -231,7 +289,7 @@ export function conv2dBackwardWeightsWasm(
   const { heap, at } = kernelRegions([
     dyIn === null ? F * L : 0,
     xIn === null ? chunk * image : 0,
-    (dwIn === null ? K1 : K) * L,
+    columnsFloats(dwIn === null ? K1 : K, L),
     dwIn === null ? F * K1 : F,
     pieces > 1 ? (pieces + 1) * F * K1 : 0,
     dwIn !== null && db !== null ? L : 0,
@@ -265,22 +323,23 @@ export function conv2dBackwardWeightsWasm(
     const xAt = xIn === null ? xStaged : xIn + n0 * image * 4;
     const dyAt = dyIn === null ? dyStaged : dyIn + n0 * F * P * 4;
     if (xIn === null) stageSlices(heap, xAt >> 2, x, n0, nb);
-    // dy is copied in (serial) while the pool builds cols: 5% off the first VGG layer's time.
+    // dy is copied in (serial) while the pool builds cols, if it does: 5% off the first VGG
+    // layer's time then.
     const stageDy =
       dyIn === null ? (): void => stageMaps(heap, dyAt >> 2, dy, n0, nb, P) : undefined;
-    convPassStaged('im2col', nb, im2colArgs(xAt, geom, colsAt, Ln), image * 4, P * 4, stageDy);
+    const rows = dwIn === null ? K1 : K;
+    const [cols, bIm2col] = columns(colsAt, xAt, nb, geom, rows, heap, stageDy);
     if (dwIn !== null) {
       // dw += dy·colsᵀ in place (colsᵀ read with swapped strides), db += dy·1.
-      gemmWasmStaged(F, K, Ln, 1, dyAt, Ln, 1, colsAt, 1, Ln, 1, dwIn, K, 1);
+      gemmWasmStaged(F, K, Ln, 1, dyAt, Ln, 1, cols, 1, Ln, 1, dwIn, K, 1, undefined, bIm2col);
       if (db !== null) gemmWasmStaged(F, 1, Ln, 1, dyAt, Ln, 1, onesAt, 1, 1, 1, gAt, 1, 1);
       continue;
     }
-    if (db !== null) heap.fill(1, (colsAt >> 2) + K * Ln, (colsAt >> 2) + K1 * Ln);
     // [dw db] += dy·[cols; 1]ᵀ ([cols; 1]ᵀ is read with swapped strides).
     if (sumPieces(F, K1, Ln) === 1) {
-      gemmWasmStaged(F, K1, Ln, 1, dyAt, Ln, 1, colsAt, 1, Ln, 1, gAt, K1, 1);
+      gemmWasmStaged(F, K1, Ln, 1, dyAt, Ln, 1, cols, 1, Ln, 1, gAt, K1, 1, undefined, bIm2col);
     } else {
-      addPieces(heap, [F, K1, Ln], pieces, dyAt, colsAt, gAt, partialsAt);
+      addPieces(heap, [F, K1, Ln], pieces, dyAt, [cols, bIm2col], gAt, partialsAt);
     }
   }
   if (dwIn !== null) {
@@ -305,7 +364,7 @@ function addPieces(
   [F, K1, L]: readonly [number, number, number],
   pieces: number,
   dyAt: number,
-  colsAt: number,
+  [colsAt, bIm2col]: readonly [number, number],
   gAt: number,
   partialsAt: number,
 ): void {
@@ -313,7 +372,7 @@ function addPieces(
   const rest = L - pieces * run;
   const size = F * K1;
   // Piece i: dy's columns and [cols; 1]ᵀ's rows i·run …, both 4·run bytes further on.
-  const piece = (K: number, at: number, c: number): ProductArgs => [
+  const piece = (K: number, at: number, c: number): [...ProductArgs, number] => [
     F,
     K1,
     K,
@@ -328,9 +387,13 @@ function addPieces(
     c,
     K1,
     1,
+    bIm2col,
   ];
   gemmWasmStagedBatch(pieces, 4 * run, 4 * run, 4 * size, ...piece(run, 0, partialsAt));
-  if (rest > 0) gemmWasmStaged(...piece(rest, 4 * pieces * run, partialsAt + 4 * pieces * size));
+  if (rest > 0) {
+    const last = piece(rest, 4 * pieces * run, partialsAt + 4 * pieces * size);
+    gemmWasmStaged(...(last.slice(0, 14) as ProductArgs), undefined, bIm2col);
+  }
   const g = gAt >> 2;
   for (let i = 0; i < (rest > 0 ? pieces + 1 : pieces); i++) {
     const part = (partialsAt >> 2) + i * size;

@@ -68,8 +68,9 @@ export const JOB = {
   vm: 45, // Winograd bands: byte address of region 0's V and M
   vmBytes: 46, // Winograd bands: bytes from one region's V and M to the next
   batchParts: 47, // GEMM batch: row parts each product after the whole ones is cut into
-  bounds: 48, // GEMM: first row (or column) of each block, then M (or N): blocks + 1 slots
-  length: 48 + MAX_GEMM_BLOCKS + 1,
+  im2col: 48, // GEMM, batch: byte address of B's Im2colDescriptor when B is implicit, else 0
+  bounds: 49, // GEMM: first row (or column) of each block, then M (or N): blocks + 1 slots
+  length: 49 + MAX_GEMM_BLOCKS + 1,
 } as const;
 
 /**
@@ -271,6 +272,7 @@ export function runBlock(
       cRs,
       cCs,
       scratch,
+      job[JOB.im2col]!,
     );
     return;
   }
@@ -284,8 +286,12 @@ export function runBlock(
     args[4]! += product * job[JOB.aStep]! + row0 * args[5]! * 4;
     args[7]! += product * job[JOB.bStep]!;
     args[11]! += product * job[JOB.cStep]! + row0 * args[12]! * 4;
-    args.push(job[JOB.scratch]! + region * job[JOB.scratchBytes]!);
-    kernel.gemm(...(args as KernelArgs));
+    const [M, N, K, alpha, a, aRs, aCs, b, bRs, bCs, beta, c, cRs, cCs] = args;
+    kernel.gemmPacked(
+      ...[M, N, K, alpha, a, aRs, aCs, 0, b, bRs, bCs, 0, beta, c, cRs, cCs],
+      job[JOB.scratch]! + region * job[JOB.scratchBytes]!,
+      job[JOB.im2col]!,
+    );
     return;
   }
   if (kind === KIND.winogradBands) {

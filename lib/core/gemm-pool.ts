@@ -188,24 +188,13 @@ function run(
   scratch: number,
   meanwhile?: () => void,
 ): void {
+  const im2col = b.im2col ?? 0;
   if (!pool || M * N * K < PARALLEL_MIN) {
     meanwhile?.();
-    k.exports.gemm(
-      M,
-      N,
-      K,
-      alpha,
-      a.ptr,
-      a.rs,
-      a.cs,
-      b.ptr,
-      b.rs,
-      b.cs,
-      beta,
-      c.ptr,
-      c.rs,
-      c.cs,
+    k.exports.gemmPacked(
+      ...[M, N, K, alpha, a.ptr, a.rs, a.cs, 0, b.ptr, b.rs, b.cs, 0, beta, c.ptr, c.rs, c.cs],
       scratch,
+      im2col,
     );
     return;
   }
@@ -228,10 +217,11 @@ function run(
     k,
     4 * k.exports.packedFloats(byRows ? 1 : 0, byRows ? K : M, byRows ? N : K),
   );
-  if (byRows) k.exports.packBPanels(K, N, b.ptr, b.rs, b.cs, packed);
+  if (byRows) k.exports.packBPanels(K, N, b.ptr, b.rs, b.cs, packed, im2col, scratch);
   else k.exports.packAPanels(M, K, a.ptr, a.rs, a.cs, packed);
   job.set([M, N, K, alpha, a.ptr, a.rs, a.cs, b.ptr, b.rs, b.cs, beta, c.ptr, c.rs, c.cs]);
   job[JOB.packed] = packed;
+  job[JOB.im2col] = im2col;
   job[JOB.split] = byRows ? 1 : 0;
   job.set(bounds, JOB.bounds);
   job[JOB.scratch] = scratch;
@@ -296,6 +286,7 @@ function runBatch(
   aStep: number,
   bStep: number,
   cStep: number,
+  bIm2col: number,
 ): void {
   if (!pool) throw new Error('gemm pool: a batch runner without a pool');
   const { job } = pool;
@@ -303,6 +294,7 @@ function runBatch(
   job[JOB.aStep] = aStep;
   job[JOB.bStep] = bStep;
   job[JOB.cStep] = cStep;
+  job[JOB.im2col] = bIm2col;
   job[JOB.scratch] = scratchBase(k);
   job[JOB.scratchBytes] = k.scratchBytes;
   job[JOB.kind] = KIND.gemmBatch;

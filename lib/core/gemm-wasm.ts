@@ -41,12 +41,8 @@ export type ProductArgs = [
 /** Arguments of the kernel's `gemm`: a product's, then the byte address of its scratch region. */
 export type KernelArgs = [...ProductArgs, scratch: number];
 
-/**
- * Arguments of the kernel's `im2col` and `col2im` (assembly/conv.ts): the image's byte address and
- * its [C, H, W], the conv geometry, then the column matrix's byte address and row length.
- */
-export type Im2colArgs = [
-  image: number,
+/** An image's [C, H, W] and the conv geometry, as im2col, col2im and im2colBlock read them. */
+type ConvShapeArgs = [
   C: number,
   H: number,
   W: number,
@@ -60,9 +56,29 @@ export type Im2colArgs = [
   padLeft: number,
   dilationH: number,
   dilationW: number,
-  cols: number,
-  ld: number,
 ];
+
+/**
+ * Arguments of the kernel's `im2col` and `col2im` (assembly/conv.ts): the image's byte address and
+ * its [C, H, W], the conv geometry, then the column matrix's byte address and row length.
+ */
+export type Im2colArgs = [image: number, ...ConvShapeArgs, cols: number, ld: number];
+
+/**
+ * An implicit column matrix, given to gemmWasmStaged as its B in place of one im2col would build
+ * (assembly/conv.ts, im2colBlock): im2col's arguments for image 0 with the column matrix's
+ * address replaced by the bytes from one image to the next; `ld` is the matrix's row length,
+ * images · outH · outW. Rows past C·kH·kW are ones (a bias row).
+ */
+export type Im2colDescriptor = [image: number, ...ConvShapeArgs, imageBytes: number, ld: number];
+
+/** Bytes an Im2colDescriptor takes in kernel memory (16 int32). */
+export const IM2COL_DESCRIPTOR_BYTES = 64;
+
+/** Write `desc` at byte `at` of kernel memory, as the int32 the kernel reads. */
+export function writeIm2colDescriptor(at: number, desc: Im2colDescriptor): void {
+  new Int32Array(gemmKernel().memory.buffer, at, 16).set(desc);
+}
 
 /**
  * The exports of the compiled kernel module (assembly/gemm.ts, conv.ts, pool.ts). Addresses are
@@ -75,13 +91,39 @@ export interface GemmKernelExports {
   /**
    * gemm with A and/or B already packed whole (byte address, 0: pack from the operand), the
    * pointer after each operand's strides: M, N, K, alpha, a, aRs, aCs, aPacked, b, bRs, bCs,
-   * bPacked, beta, c, cRs, cCs, scratch.
+   * bPacked, beta, c, cRs, cCs, scratch, bIm2col. bIm2col ≠ 0: B is the implicit column matrix
+   * its descriptor describes (Im2colDescriptor), b a byte offset into it (see gemmWasmStaged).
    */
   gemmPacked(...args: number[]): void;
   /** Pack all of A (M×K) at `out` for gemmPacked; takes packedFloats(0, M, K) floats. */
   packAPanels(M: number, K: number, a: number, aRs: number, aCs: number, out: number): void;
-  /** Pack all of B (K×N) at `out` for gemmPacked; takes packedFloats(1, K, N) floats. */
-  packBPanels(K: number, N: number, b: number, bRs: number, bCs: number, out: number): void;
+  /**
+   * Pack all of B (K×N) at `out` for gemmPacked; takes packedFloats(1, K, N) floats. An implicit
+   * B (bIm2col ≠ 0) is built through `scratch` (a scratch region), else that is unused.
+   */
+  packBPanels(
+    K: number,
+    N: number,
+    b: number,
+    bRs: number,
+    bCs: number,
+    out: number,
+    bIm2col: number,
+    scratch: number,
+  ): void;
+  /**
+   * Rows k0 … k0 + rows − 1, columns l0 … l0 + n − 1 of the implicit column matrix described at
+   * byte `desc`, written row-major (row length ldDst) at byte dst.
+   */
+  im2colBlock(
+    desc: number,
+    k0: number,
+    rows: number,
+    l0: number,
+    n: number,
+    dst: number,
+    ldDst: number,
+  ): void;
   /** Floats of a whole packed A (ofB = 0; rows M, cols K) or B (ofB = 1; rows K, cols N). */
   packedFloats(ofB: number, rows: number, cols: number): number;
   im2col(...args: Im2colArgs): void;
@@ -307,6 +349,7 @@ const KERNEL_FUNCTIONS = [
   'packBPanels',
   'packedFloats',
   'im2col',
+  'im2colBlock',
   'col2im',
   'maxPool2x2Forward',
   'maxPool2x2Backward',
@@ -409,6 +452,7 @@ export function kernelExports(instance: WebAssembly.Instance): GemmKernelExports
     packBPanels: f('packBPanels'),
     packedFloats: f('packedFloats'),
     im2col: f('im2col'),
+    im2colBlock: f('im2colBlock'),
     col2im: f('col2im'),
     maxPool2x2Forward: f('maxPool2x2Forward'),
     maxPool2x2Backward: f('maxPool2x2Backward'),
@@ -507,6 +551,9 @@ export interface StagedOperand {
   lo: number;
   len: number;
   at: number;
+  // B only: byte address of an Im2colDescriptor when B is that implicit column matrix (ptr is
+  // then a byte offset into it); 0 or absent for an operand in memory.
+  im2col?: number;
 }
 
 // Bytes an operand needs in kernel memory: its span, or a dense copy if the span is sparse, or
@@ -602,6 +649,7 @@ export type GemmBatchRunner = (
   aStep: number,
   bStep: number,
   cStep: number,
+  bIm2col: number,
 ) => void;
 
 /** Which column-matrix pass a ConvRunner runs: im2col (image → cols) or col2im (cols → image). */
@@ -938,6 +986,11 @@ export function freeRegion(k: GemmKernel, bytes: number): number {
  * `meanwhile`, if given, runs on the calling thread while the pool's helpers work on the product
  * (before the product when there is no pool): serial work that touches none of the product's
  * memory, such as copying an earlier result out of kernel memory, which helpers cannot do.
+ * `bIm2col`, if not 0, is the byte address of an Im2colDescriptor (writeIm2colDescriptor): B is
+ * then that column matrix, never built, and bPtr a byte offset into it as if it lay from address
+ * 0 (element (k, l) at 4·(k·ld + l)), read row-major (bRs = ld, bCs = 1) or transposed (bRs = 1,
+ * bCs = ld). The GEMM packs its panels of B straight from the image; the bits are those of the
+ * same product on im2col's matrix.
  */
 export function gemmWasmStaged(
   M: number,
@@ -955,45 +1008,71 @@ export function gemmWasmStaged(
   cRs: number,
   cCs: number,
   meanwhile?: () => void,
+  bIm2col = 0,
 ): void {
   const k = gemmKernel();
+  if (bIm2col !== 0) checkIm2colStrides(k, bIm2col, bRs, bCs);
   if (runners) {
     const a = { ptr: aPtr, rs: aRs, cs: aCs, lo: -1, len: 0, at: aPtr };
-    const b = { ptr: bPtr, rs: bRs, cs: bCs, lo: -1, len: 0, at: bPtr };
+    const b = { ptr: bPtr, rs: bRs, cs: bCs, lo: -1, len: 0, at: bPtr, im2col: bIm2col };
     const c = { ptr: cPtr, rs: cRs, cs: cCs, lo: -1, len: 0, at: cPtr };
     runners.gemm(k, M, N, K, alpha, a, b, beta, c, scratchBase(k), meanwhile);
     return;
   }
   meanwhile?.();
   const scratch = scratchBase(k);
-  k.exports.gemm(M, N, K, alpha, aPtr, aRs, aCs, bPtr, bRs, bCs, beta, cPtr, cRs, cCs, scratch);
+  k.exports.gemmPacked(
+    ...[M, N, K, alpha, aPtr, aRs, aCs, 0, bPtr, bRs, bCs, 0, beta, cPtr, cRs, cCs],
+    scratch,
+    bIm2col,
+  );
+}
+
+// An implicit B is read along its rows or its columns, nothing else (see gemmWasmStaged).
+function checkIm2colStrides(k: GemmKernel, desc: number, bRs: number, bCs: number): void {
+  const ld = new Int32Array(k.memory.buffer, desc, 16)[15]!;
+  if (!((bRs === ld && bCs === 1) || (bRs === 1 && bCs === ld))) {
+    throw new Error(
+      `gemm: an implicit column matrix (ld ${ld}) is read with strides (${bRs}, ${bCs}); ` +
+        `it takes (${ld}, 1) or (1, ${ld})`,
+    );
+  }
 }
 
 /**
  * `count` independent products on operands already in kernel memory: product i is
  * gemmWasmStaged(M, N, K, alpha, aPtr + i·aStep, aRs, aCs, bPtr + i·bStep, …, cPtr + i·cStep, …)
  * (steps in bytes). On the thread pool each thread takes whole products, so there is one
- * hand-off for the batch and no operand is packed twice; the bits equal one thread's.
+ * hand-off for the batch and no operand is packed twice; the bits equal one thread's. A 15th
+ * argument, bIm2col, makes every B the one implicit column matrix (see gemmWasmStaged), bStep
+ * moving the offset into it.
  */
 export function gemmWasmStagedBatch(
   count: number,
   aStep: number,
   bStep: number,
   cStep: number,
-  ...product: ProductArgs
+  ...product: [...ProductArgs, bIm2col?: number]
 ): void {
   const k = gemmKernel();
   const [M, N, K] = product;
+  const bIm2col = product[14] ?? 0;
+  if (bIm2col !== 0) checkIm2colStrides(k, bIm2col, product[8], product[9]);
   if (runners && count >= 2 && M * N * K * count >= BATCH_PARALLEL_MIN) {
-    runners.batch(k, count, product, aStep, bStep, cStep);
+    runners.batch(k, count, product.slice(0, 14) as ProductArgs, aStep, bStep, cStep, bIm2col);
     return;
   }
-  const args = [...product];
+  const args = product.slice(0, 14) as ProductArgs;
   for (let i = 0; i < count; i++) {
     args[4] = product[4] + i * aStep;
     args[7] = product[7] + i * bStep;
     args[11] = product[11] + i * cStep;
-    k.exports.gemm(...(args as ProductArgs), scratchBase(k));
+    const [M, N, K, alpha, a, aRs, aCs, b, bRs, bCs, beta, c, cRs, cCs] = args;
+    k.exports.gemmPacked(
+      ...[M, N, K, alpha, a, aRs, aCs, 0, b, bRs, bCs, 0, beta, c, cRs, cCs],
+      scratchBase(k),
+      bIm2col,
+    );
   }
 }
 

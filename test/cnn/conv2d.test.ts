@@ -25,8 +25,18 @@ import {
   type ConvGeometry,
   type ConvOptions,
 } from '../../lib/cnn/index.js';
+import { setConvColumns } from '../../lib/cnn/conv2d-wasm.js';
 import { startGemmPool, stopGemmPool } from '../../lib/core/gemm-pool.js';
-import { createGemmKernel, gemmKernel, setGemmKernel } from '../../lib/core/gemm-wasm.js';
+import {
+  createGemmKernel,
+  gemmKernel,
+  gemmWasmStaged,
+  kernelRegions,
+  setGemmKernel,
+  writeIm2colDescriptor,
+  type Im2colArgs,
+  type Im2colDescriptor,
+} from '../../lib/core/gemm-wasm.js';
 import { layouts, randomTensor, relativeDifference, type Layout } from './helpers.js';
 
 // The tutorial's worked example (learn_dl cnn.py init_test): a 5×5×3 input, two 3×3×3 filters,
@@ -539,6 +549,7 @@ function wasmPassBits(
   s: Shape,
   seed: number,
   layout: Layout,
+  columns: 'implicit' | 'built' = 'built',
 ): { bits: Uint32Array[]; channels: number[] } {
   const rng = new Rng(seed);
   const x = randomTensor(rng, [s.N, s.C, s.H, s.W], layout, 'float32');
@@ -553,6 +564,7 @@ function wasmPassBits(
   ex.col2im = (...args) => (channels.push(args[1]), col2im(...args));
   // im2col for every pass, so that 3×3 stride-1 shapes do not go to Winograd (winograd.test.ts).
   setConvAlgorithm('im2col');
+  setConvColumns(columns);
   try {
     const out = passes('wasm', x, w, b, dy, geom, layout);
     return {
@@ -561,6 +573,7 @@ function wasmPassBits(
     };
   } finally {
     setConvAlgorithm('auto');
+    setConvColumns('implicit');
     ex.im2col = im2col;
     ex.col2im = col2im;
   }
@@ -640,5 +653,153 @@ describe('conv2d with im2col / col2im on the thread pool', () => {
     const changed = Uint32Array.from(one.bits[1]!);
     changed[5]! ^= 1;
     expect(changed.findIndex((v, j) => v !== one.bits[1]![j])).to.equal(5);
+  });
+});
+
+// Index of the first differing bit pattern of out, dx, dw, db (`which`), or -1 everywhere.
+function firstDifferences(a: Uint32Array[], b: Uint32Array[]): number[] {
+  return a.map((bits, i) => {
+    if (bits.length !== b[i]!.length) return -2;
+    return bits.findIndex((v, j) => v !== b[i]![j]);
+  });
+}
+
+describe('conv2d on an implicit column matrix (the GEMM packs from the image)', () => {
+  // The forward and backward-to-weights products read [cols; 1] through im2colBlock (assembly/
+  // conv.ts) instead of the matrix im2col builds: the same floats, packed the same way, so every
+  // output has the same bits. dx does not use the columns; it is compared too, as a control.
+  it('gives the bits of the built matrix on random shapes, strides, paddings, dilations and batches', () => {
+    const shape = fc.record({
+      N: fc.integer({ min: 1, max: 3 }),
+      C: fc.integer({ min: 1, max: 5 }),
+      F: fc.integer({ min: 1, max: 9 }),
+      H: fc.integer({ min: 1, max: 13 }),
+      W: fc.integer({ min: 1, max: 13 }),
+      k: fc.tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 })),
+      stride: fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 })),
+      dilation: fc.tuple(fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1, max: 2 })),
+      pad: fc.tuple(...Array.from({ length: 4 }, () => fc.integer({ min: 0, max: 3 }))),
+      layout: fc.constantFrom(...layouts),
+      seed: fc.integer({ min: 0, max: 1000 }),
+    });
+    fc.assert(
+      fc.property(shape, (c) => {
+        const [pT, pB, pL, pR] = c.pad;
+        fc.pre(c.dilation[0] * (c.k[0] - 1) < c.H + pT + pB);
+        fc.pre(c.dilation[1] * (c.k[1] - 1) < c.W + pL + pR);
+        const s: Shape = {
+          ...c,
+          options: { stride: c.stride, dilation: c.dilation, pad: [pT, pB, pL, pR] },
+        };
+        const built = wasmPassBits(s, c.seed, c.layout, 'built');
+        const implicit = wasmPassBits(s, c.seed, c.layout, 'implicit');
+        expect(firstDifferences(implicit.bits, built.bits)).to.deep.equal([-1, -1, -1, -1]);
+        // Only col2im (backward-to-input) is left of the column passes.
+        expect(implicit.channels.length).to.equal(s.N);
+      }),
+      { seed: 20261129, numRuns: 120 },
+    );
+  });
+
+  // Past the GEMM's blocks (a second KC-deep panel starts in the middle of the taps; an
+  // NC-wide panel ends inside an output row), the 16 pieces of a narrow backward-to-weights, a
+  // batch of images per product, and a large first layer that the pool cuts into many blocks.
+  const edges: [string, Shape][] = [
+    ...blockEdges,
+    [
+      'a first layer, 3 → 16 at 150 px',
+      { N: 1, C: 3, F: 16, H: 150, W: 150, k: [3, 3], options: { pad: 1 } },
+    ],
+  ];
+  for (const [label, shape] of edges) {
+    it(`gives the bits of the built matrix on one thread and on the pool (${label})`, async () => {
+      const built = wasmPassBits(shape, 7, 'contiguous', 'built');
+      const implicit = wasmPassBits(shape, 7, 'contiguous', 'implicit');
+      expect(firstDifferences(implicit.bits, built.bits)).to.deep.equal([-1, -1, -1, -1]);
+      expect(await startGemmPool(2)).to.equal(2);
+      try {
+        const pooled = wasmPassBits(shape, 7, 'contiguous', 'implicit');
+        expect(firstDifferences(pooled.bits, built.bits)).to.deep.equal([-1, -1, -1, -1]);
+      } finally {
+        await stopGemmPool();
+      }
+    });
+  }
+
+  // The kernel's blocks against im2col's matrix itself, float for float: any rows (the ones
+  // past C·kH·kW included) and any columns (across output rows and images) of random geometry.
+  it('im2colBlock copies exactly the block of the matrix im2col builds', () => {
+    const k = gemmKernel();
+    const geometry = fc.record({
+      images: fc.integer({ min: 1, max: 3 }),
+      C: fc.integer({ min: 1, max: 3 }),
+      H: fc.integer({ min: 1, max: 9 }),
+      W: fc.integer({ min: 1, max: 9 }),
+      k: fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 })),
+      stride: fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 })),
+      dilation: fc.tuple(fc.integer({ min: 1, max: 2 }), fc.integer({ min: 1, max: 2 })),
+      pad: fc.tuple(...Array.from({ length: 4 }, () => fc.integer({ min: 0, max: 2 }))),
+      block: fc.tuple(fc.nat(), fc.nat(), fc.nat(), fc.nat()),
+    });
+    fc.assert(
+      fc.property(geometry, (c) => {
+        const [pT, pB, pL, pR] = c.pad;
+        const outH =
+          Math.floor((c.H + pT + pB - c.dilation[0] * (c.k[0] - 1) - 1) / c.stride[0]) + 1;
+        const outW =
+          Math.floor((c.W + pL + pR - c.dilation[1] * (c.k[1] - 1) - 1) / c.stride[1]) + 1;
+        fc.pre(outH >= 1 && outW >= 1);
+        const image = c.C * c.H * c.W;
+        const taps = c.C * c.k[0] * c.k[1];
+        const rows = taps + 1; // and the ones row
+        const L = c.images * outH * outW;
+        const { heap, at } = kernelRegions([c.images * image, rows * L, rows * L, 16]);
+        const [xAt, colsAt, blockAt, descAt] = at as [number, number, number, number];
+        const rng = new Rng(c.block[0]);
+        for (let i = 0; i < c.images * image; i++) heap[(xAt >> 2) + i] = rng.normal();
+        const geom = [c.C, c.H, c.W, ...c.k, outH, outW, ...c.stride, pT, pL, ...c.dilation];
+        for (let n = 0; n < c.images; n++) {
+          const args = [
+            xAt + 4 * n * image,
+            ...geom,
+            colsAt + 4 * n * outH * outW,
+            L,
+          ] as Im2colArgs;
+          k.exports.im2col(...args);
+        }
+        heap.fill(1, (colsAt >> 2) + taps * L, (colsAt >> 2) + rows * L);
+        const desc = [xAt, ...geom, 4 * image, L] as Im2colDescriptor;
+        writeIm2colDescriptor(descAt, desc);
+        const k0 = c.block[0] % rows;
+        const kn = 1 + (c.block[1] % (rows - k0));
+        const l0 = c.block[2] % L;
+        const ln = 1 + (c.block[3] % (L - l0));
+        heap.fill(NaN, blockAt >> 2, (blockAt >> 2) + rows * L);
+        k.exports.im2colBlock(descAt, k0, kn, l0, ln, blockAt, ln);
+        for (let r = 0; r < kn; r++) {
+          for (let j = 0; j < ln; j++) {
+            const want = heap[(colsAt >> 2) + (k0 + r) * L + l0 + j]!;
+            const got = heap[(blockAt >> 2) + r * ln + j]!;
+            if (!Object.is(got, want)) {
+              throw new Error(`row ${k0 + r}, column ${l0 + j}: ${got}, im2col ${want}`);
+            }
+          }
+        }
+        // Nothing written past the block.
+        expect(Number.isNaN(heap[(blockAt >> 2) + kn * ln]!)).to.equal(true, 'past the block');
+      }),
+      { seed: 29, numRuns: 300 },
+    );
+  });
+
+  it('rejects strides other than along the rows or the columns, naming them', () => {
+    const { at } = kernelRegions([16, 64, 64]);
+    const [descAt, aAt, cAt] = at as [number, number, number];
+    writeIm2colDescriptor(descAt, [0, 1, 4, 4, 1, 1, 4, 4, 1, 1, 0, 0, 1, 1, 64, 16]);
+    const product = (bRs: number, bCs: number) => () =>
+      gemmWasmStaged(1, 4, 1, 1, aAt, 1, 1, 0, bRs, bCs, 0, cAt, 4, 1, undefined, descAt);
+    expect(product(16, 1)).not.to.throw();
+    expect(product(1, 16)).not.to.throw();
+    expect(product(8, 1)).to.throw(/implicit column matrix \(ld 16\).*\(8, 1\)/);
   });
 });

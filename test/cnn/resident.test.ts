@@ -23,6 +23,7 @@ import {
   reluForwardResident,
   setConvGemm,
 } from '../../lib/cnn/index.js';
+import { setConvColumns } from '../../lib/cnn/conv2d-wasm.js';
 import { stagedFloats } from '../../lib/cnn/staging.js';
 
 interface Case {
@@ -88,9 +89,19 @@ describe('conv2d on resident tensors', () => {
         try {
           const ordinary = run(c, false);
           const resident = run(c, true);
-          for (let i = 0; i < 5; i++) {
-            const differ = resident.bits[i]!.findIndex((v, j) => v !== ordinary.bits[i]![j]);
-            expect(differ).to.equal(-1, ['out', 'dx', 'dw', 'db', 'dw without db'][i]);
+          // And the bits of the column matrix built by im2col (the default leaves it implicit).
+          setConvColumns('built');
+          let built;
+          try {
+            built = run(c, false);
+          } finally {
+            setConvColumns('implicit');
+          }
+          for (const other of [ordinary, built]) {
+            for (let i = 0; i < 5; i++) {
+              const differ = resident.bits[i]!.findIndex((v, j) => v !== other.bits[i]![j]);
+              expect(differ).to.equal(-1, ['out', 'dx', 'dw', 'db', 'dw without db'][i]);
+            }
           }
           // Ordinary arrays stage x, dy twice, dw and the outputs; resident ones at most the
           // im2col forward's weights with their bias column, and in a batch product out and dy

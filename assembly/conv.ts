@@ -182,13 +182,27 @@ export function im2colBlock(
       if (h < 0 || h >= H) {
         zero(p, end - ow);
       } else {
-        // Valid output columns [a, b) of the run read the image; the rest is padding.
+        // Valid output columns [a, b) of the run read the image; the rest is padding. Runs are
+        // short (a row of the output: 8 floats on the MNIST net's second conv), so the padding
+        // and a stride-1 copy go inline: calls to zero and gather cost more than such a copy.
         const a = min(max(lo, ow), end);
         const b = max(min(hi, end), a);
-        zero(p, a - ow);
+        for (let q = ow; q < a; q++) store<f32>(p + (((q - ow) << 2) as usize), 0);
         const from = xc + (((h * W + a * strideW - padLeft + tap) << 2) as usize);
-        gather(p + (((a - ow) << 2) as usize), from, b - a, strideW);
-        zero(p + (((b - ow) << 2) as usize), end - b);
+        const to = p + (((a - ow) << 2) as usize);
+        const m = b - a;
+        if (strideW === 1) {
+          let q = 0;
+          for (; q + 4 <= m; q += 4) {
+            v128.store(to + ((q << 2) as usize), v128.load(from + ((q << 2) as usize)));
+          }
+          for (; q < m; q++) {
+            store<f32>(to + ((q << 2) as usize), load<f32>(from + ((q << 2) as usize)));
+          }
+        } else {
+          gather(to, from, m, strideW);
+        }
+        for (let q = b; q < end; q++) store<f32>(p + (((q - ow) << 2) as usize), 0);
       }
       p += ((end - ow) << 2) as usize;
       left -= end - ow;

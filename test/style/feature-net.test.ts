@@ -1,6 +1,14 @@
 import { expect } from 'chai';
-import { Rng, checkGradients, zeros } from '../../lib/core/index.js';
-import { StyleTransferLoss, randomVgg, type Pooling } from '../../lib/style/index.js';
+import { Rng, checkGradients, residentAddress, zeros } from '../../lib/core/index.js';
+import { conv2dForward, convGeometry } from '../../lib/cnn/index.js';
+import {
+  RANDOM_PREPROCESSING,
+  SequentialFeatureNet,
+  StyleTransferLoss,
+  randomVgg,
+  type NetLayer,
+  type Pooling,
+} from '../../lib/style/index.js';
 
 describe('randomVgg', () => {
   it('names its layers conv1, relu1, pool1, …, conv5, relu5', () => {
@@ -63,6 +71,36 @@ describe('randomVgg', () => {
     const bigger = net.forward(zeros([1, 3, 17, 9], 'float32'), ['relu3']).get('relu3')!;
     expect(bigger).to.not.equal(first.y);
     expect(bigger.shape).to.deep.equal([1, 6, 4, 2]);
+  });
+
+  // Frozen float32 conv weights are copied into kernel memory once, so the conv kernels read them
+  // in place instead of staging them call by call: the same values (so the same outputs), and the
+  // caller's tensors untouched; float64 weights stay as they are.
+  it('keeps its own copy of float32 conv weights in kernel memory, and the caller’s as they were', () => {
+    const rng = new Rng(8);
+    const weight = rng.fillNormal(zeros([4, 3, 3, 3], 'float32'));
+    const weight64 = rng.fillNormal(zeros([4, 4, 3, 3]));
+    const before = Array.from(weight.data);
+    const net = new SequentialFeatureNet(
+      [
+        { kind: 'conv', name: 'conv1', weight, bias: null, pad: 1 },
+        { kind: 'conv', name: 'conv2', weight: weight64, bias: null, pad: 1 },
+      ],
+      RANDOM_PREPROCESSING,
+    );
+    const [conv1, conv2] = net.layers as [NetLayer & { kind: 'conv' }, NetLayer & { kind: 'conv' }];
+    expect(residentAddress(conv1.weight.data, 0)).to.not.equal(null);
+    expect(conv1.weight).to.not.equal(weight);
+    expect(Array.from(conv1.weight.data)).to.deep.equal(before);
+    expect(Array.from(weight.data)).to.deep.equal(before);
+    expect(residentAddress(weight.data, 0)).to.equal(null);
+    expect(conv2.weight).to.equal(weight64);
+    // The copy convolves to the bits of the caller's weights.
+    const x = rng.fillUniform(zeros([1, 3, 7, 6], 'float32'), 0, 1);
+    const y = net.forward(x, ['conv1']).get('conv1')!;
+    const direct = zeros([1, 4, 7, 6], 'float32');
+    conv2dForward(direct, x, weight, null, convGeometry(x.shape, weight.shape, { pad: 1 }));
+    expect(Array.from(y.data)).to.deep.equal(Array.from(direct.data));
   });
 
   it('throws when backward is called before forward', () => {

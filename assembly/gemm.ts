@@ -456,13 +456,16 @@ function packBIm2col(
   const l0 = at - k0 * ld;
   // Block width: whole slivers, as many as COLS_BLOCK holds at depth kc.
   const w = max(NR, (COLS_BLOCK / kc / NR) * NR);
-  if (bCs === 1 && bRs === ld) {
+  // With one column (ld = 1) both orientations have strides (1, 1); a panel more than one column
+  // wide is then the transposed one (the matrix itself has one column).
+  const transposed = bRs === 1 && bCs === ld;
+  if (bCs === 1 && bRs === ld && !(transposed && nc > 1)) {
     for (let j = 0; j < nc; j += w) {
       const n = min(w, nc - j);
       im2colBlock(desc, k0, kc, l0 + j, n, cols, n);
       packB(kc, n, cols, n, 1, out + (((j * kc) << 2) as usize));
     }
-  } else if (bRs === 1 && bCs === ld) {
+  } else if (transposed) {
     for (let j = 0; j < nc; j += w) {
       const n = min(w, nc - j);
       im2colBlock(desc, k0 + j, n, l0, kc, cols, kc);

@@ -706,6 +706,8 @@ describe('conv2d on an implicit column matrix (the GEMM packs from the image)', 
   // batch of images per product, and a large first layer that the pool cuts into many blocks.
   const edges: [string, Shape][] = [
     ...blockEdges,
+    // One column (ld = 1): [cols; 1] and its transpose have the same strides.
+    ['one output pixel', { N: 1, C: 2, F: 3, H: 3, W: 3, k: [3, 3], options: {} }],
     [
       'a first layer, 3 → 16 at 150 px',
       { N: 1, C: 3, F: 16, H: 150, W: 150, k: [3, 3], options: { pad: 1 } },

@@ -706,6 +706,12 @@ describe('conv2d on an implicit column matrix (the GEMM packs from the image)', 
   // batch of images per product, and a large first layer that the pool cuts into many blocks.
   const edges: [string, Shape][] = [
     ...blockEdges,
+    // Backward-to-weights with F ≥ K + 1 (64 ≥ 10) and [cols; 1] below the pieces' 1M entries:
+    // the pool cuts dw by rows and packs the implicit B whole once (packBPanels).
+    [
+      'dw cut by rows, B packed whole',
+      { N: 1, C: 1, F: 64, H: 300, W: 300, k: [3, 3], options: { pad: 1 } },
+    ],
     // One column (ld = 1): [cols; 1] and its transpose have the same strides.
     ['one output pixel', { N: 1, C: 2, F: 3, H: 3, W: 3, k: [3, 3], options: {} }],
     [

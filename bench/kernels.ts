@@ -4,7 +4,12 @@
 // convnetjs on the same shapes. A conv layer C→F on an S×S image costs 2·F·S²·C·9 flops in each
 // direction; an n×n GEMM 2n³.
 import { Rng, gemmStrided, kernelZeros, zeros, type Tensor32 } from '../lib/core/index.js';
-import { channelPassStaged, gemmWasmStrided, kernelRegions } from '../lib/core/gemm-wasm.js';
+import {
+  channelPassStaged,
+  gemmWasmStagedBatch,
+  gemmWasmStrided,
+  kernelRegions,
+} from '../lib/core/gemm-wasm.js';
 import {
   conv2dBackwardInput,
   conv2dBackwardWeights,
@@ -362,7 +367,7 @@ export async function benchGemm(n: number, o: KernelBenchOptions): Promise<void>
  * (the Winograd pad pass, split over the pool by planes like every channel pass), timed on one
  * thread and on each pool size, alternating. Its ×2/×1 is the ceiling of the memory-bound
  * phases of a conv (staging, transforms, im2col, the first layer's wide products) at that
- * moment; the GEMM records give the compute-bound side.
+ * moment; benchHostCompute gives the compute-bound side.
  */
 export async function benchHostCopy(C: number, S: number, o: KernelBenchOptions): Promise<void> {
   const Sp = S + 2;
@@ -389,6 +394,41 @@ export async function benchHostCopy(C: number, S: number, o: KernelBenchOptions)
       gflops: null,
       ms,
       note: `${(bytes / ms / 1e6).toFixed(1)} GB/s read + written (${(bytes / 2 ** 20).toFixed(1)} MiB)`,
+    });
+  }
+}
+
+/**
+ * What two threads can gain on this machine when the work is arithmetic: `count` independent
+ * n × n × k products (one A and B read by all, each its own C), so small that a product's
+ * operands and packs sit in one core's L2, handed out whole by the pool's batch runner. Nothing
+ * is shared that a thread writes, so its ×2/×1 is the ceiling of the compute-bound phases of a
+ * conv (its GEMMs) at that moment: below 2 by what the host takes from the second core (its
+ * other tenants, a lower clock with both cores busy).
+ */
+export async function benchHostCompute(
+  [count, n, k]: readonly [number, number, number],
+  o: KernelBenchOptions,
+): Promise<void> {
+  const { heap, at } = kernelRegions([n * k, k * n, count * n * n]);
+  const [a, b, c] = at as [number, number, number];
+  for (let i = 0; i < n * k; i++) heap[(a >> 2) + i] = (i % 13) / 13;
+  for (let i = 0; i < k * n; i++) heap[(b >> 2) + i] = (i % 11) / 11;
+  const products = (): void =>
+    gemmWasmStagedBatch(count, 0, 0, 4 * n * n, n, n, k, 1, a, k, 1, b, n, 1, 0, c, n, 1);
+  const flops = 2 * count * n * n * k;
+  const byThreads = await timeOnThreads(o.threads, [products], o.budget);
+  for (const t of o.threads) {
+    const ms = byThreads.ms.get(t)?.[0];
+    if (ms === undefined) continue;
+    o.emit({
+      kernel: 'host.compute',
+      shape: `${count}x${n}x${n}x${k}`,
+      impl: 'nnzero-wasm',
+      threads: t,
+      gflops: flops / ms / 1e6,
+      ms,
+      note: `${count} independent ${n}x${n}x${k} products (operands and packs in L2), whole ones per thread`,
     });
   }
 }

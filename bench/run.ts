@@ -12,6 +12,7 @@ import { benchMnistEpoch, benchStyleHeap, benchStyleIteration, styleProblem } fr
 import {
   benchConv,
   benchGemm,
+  benchHostCompute,
   benchHostCopy,
   calibrateTfjsFilter,
   convShapeName,
@@ -28,6 +29,8 @@ interface Plan {
   gemmSizes: number[];
   /** Planes and size of the streaming copy that shows what two threads gain on memory traffic. */
   hostCopy: [C: number, S: number];
+  // Independent products for the compute ceiling: count, n (square C), k.
+  hostCompute: [count: number, n: number, k: number];
   budget: TimeBudget;
   /** A small layer where tfjs-cpu's backward-to-weights rate is measured (see kernels.ts). */
   filterCalibration: ConvShape;
@@ -54,6 +57,8 @@ const FULL: Plan = {
   gemmSizes: [256, 512, 1024],
   // 12.8 MB in, 13.1 MB out: the size of the first VGG layer's output, past this core's L2.
   hostCopy: [64, 224],
+  // 32 products of 128 × 128 × 128 (4.2 MFLOP each): A, B, their packs and C in 320 KiB of L2.
+  hostCompute: [32, 128, 128],
   // Up to 21 runs within 2.5 s per kernel: on this shared machine single runs of one kernel
   // ranged ±30%, and a ×2/×1 ratio of two medians of 9 moved by ±0.3 from run to run.
   budget: { budgetMs: 2500, minRuns: 3, maxRuns: 21 },
@@ -76,6 +81,7 @@ const QUICK: Plan = {
   ],
   gemmSizes: [32, 64],
   hostCopy: [64, 128],
+  hostCompute: [8, 32, 64],
   budget: { budgetMs: 0, minRuns: 2, maxRuns: 2 },
   filterCalibration: [4, 4, 8],
   tfjsFilterBudgetMs: 15000,
@@ -223,7 +229,10 @@ if (convShapes.length > 0) {
   }
 }
 if (runs('gemm')) for (const n of plan.gemmSizes) await benchGemm(n, k);
-if (runs('host')) await benchHostCopy(...plan.hostCopy, k);
+if (runs('host')) {
+  await benchHostCopy(...plan.hostCopy, k);
+  await benchHostCompute(plan.hostCompute, k);
+}
 
 if (runs('style') || runs('heap')) {
   const problem = styleProblem(plan.styleSize, 0);

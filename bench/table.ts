@@ -136,22 +136,40 @@ export function kernelTable(records: readonly BenchRecord[], threads: readonly n
 }
 
 /**
- * The host line: what two (or more) threads gained over one on a streaming copy, the ceiling of
- * memory-bound work on this machine at the time of the run (see benchHostCopy).
+ * The host lines: what two (or more) threads gained over one on a streaming copy and on
+ * independent small products, the ceilings of memory-bound and of compute-bound work on this
+ * machine at the time of the run (see benchHostCopy, benchHostCompute).
  */
 export function hostTable(records: readonly BenchRecord[], threads: readonly number[]): string[] {
-  const copies = records.filter((r) => r.kernel === 'host.copy' && r.ms !== null);
-  const one = copies.find((r) => r.threads === 1);
-  if (one === undefined) return [];
-  const rest = threads
-    .filter((t) => t > 1)
-    .map((t) => copies.find((r) => r.threads === t))
-    .filter((r) => r !== undefined);
-  const speedups = rest.map((r) => `×${r.threads}/×1 = ${ratio(one.ms, r.ms)}`).join(', ');
-  return [
-    `host: a streaming copy (${one.shape}, memory-bound) on 1 thread: ${one.note ?? ''}` +
-      (speedups === '' ? '' : `; ${speedups}: the ceiling for memory-bound phases of a conv`),
-  ];
+  const speedups = (kernel: string): { one: BenchRecord; text: string } | undefined => {
+    const runs = records.filter((r) => r.kernel === kernel && r.ms !== null);
+    const one = runs.find((r) => r.threads === 1);
+    if (one === undefined) return undefined;
+    const text = threads
+      .filter((t) => t > 1)
+      .map((t) => runs.find((r) => r.threads === t))
+      .filter((r) => r !== undefined)
+      .map((r) => `×${r.threads}/×1 = ${ratio(one.ms, r.ms)}`)
+      .join(', ');
+    return { one, text };
+  };
+  const lines: string[] = [];
+  const copy = speedups('host.copy');
+  if (copy !== undefined) {
+    lines.push(
+      `host: a streaming copy (${copy.one.shape}, memory-bound) on 1 thread: ${copy.one.note ?? ''}` +
+        (copy.text === '' ? '' : `; ${copy.text}: the ceiling for memory-bound phases of a conv`),
+    );
+  }
+  const compute = speedups('host.compute');
+  if (compute !== undefined) {
+    lines.push(
+      `host: independent products (${compute.one.shape}, compute-bound) on 1 thread: ` +
+        `${num(compute.one.gflops)} GFLOP/s` +
+        (compute.text === '' ? '' : `; ${compute.text}: the ceiling for compute-bound phases`),
+    );
+  }
+  return lines;
 }
 
 /** The end-to-end table: style iteration time, MNIST epoch time, and the heap. */

@@ -151,6 +151,10 @@ describe('npm run bench -- --quick', function () {
     for (const x of conv) expect(x.busy, `${x.kernel} ${x.impl}`).to.be.within(0, 1.05);
     for (const t of [1, 2]) expect(has('host.copy', 'nnzero-wasm', t), `copy ×${t}`).to.equal(true);
     expect(records.find((x) => x.kernel === 'host.copy')?.note).to.match(/GB\/s/);
+    for (const t of [1, 2]) {
+      expect(has('host.compute', 'nnzero-wasm', t), `compute ×${t}`).to.equal(true);
+    }
+    expect(records.find((x) => x.kernel === 'host.compute')?.gflops).to.be.above(0);
     expect(has('conv2d.backwardInput+Weights', 'convnetjs', 1)).to.equal(true);
     for (const t of [1, 2]) {
       expect(has('style.iteration@32', 'nnzero-wasm', t), `style ×${t}`).to.equal(true);
@@ -162,6 +166,7 @@ describe('npm run bench -- --quick', function () {
     // The summary tables go to stdout.
     expect(r.stdout).to.match(/^kernel\s+shape.*busy×2 +cost×2/m);
     expect(r.stdout).to.match(/^host: a streaming copy .*×2\/×1 = \d/m);
+    expect(r.stdout).to.match(/^host: independent products .*GFLOP\/s; ×2\/×1 = \d/m);
     expect(r.stdout).to.match(/style\.iteration@32 +threads 2:/);
   });
 

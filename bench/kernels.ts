@@ -3,13 +3,15 @@
 // thread and its WebAssembly tier on each requested thread count, beside tfjs-cpu, tfjs-wasm and
 // convnetjs on the same shapes. A conv layer C→F on an S×S image costs 2·F·S²·C·9 flops in each
 // direction; an n×n GEMM 2n³.
-import { Rng, gemmStrided, kernelZeros, zeros, type Tensor32 } from '../lib/core/index.js';
 import {
-  channelPassStaged,
-  gemmWasmStagedBatch,
-  gemmWasmStrided,
-  kernelRegions,
-} from '../lib/core/gemm-wasm.js';
+  Rng,
+  gemmStrided,
+  kernelZeros,
+  residentAddress,
+  zeros,
+  type Tensor32,
+} from '../lib/core/index.js';
+import { channelPassStaged, gemmWasmStagedBatch, gemmWasmStrided } from '../lib/core/gemm-wasm.js';
 import {
   conv2dBackwardInput,
   conv2dBackwardWeights,
@@ -44,6 +46,12 @@ export interface KernelBenchOptions {
   convnetjs: boolean;
   rng: Rng;
   emit: (r: BenchRecord) => void;
+  /**
+   * The host probes (hostProbes), timed right after each conv shape's WebAssembly kernels on
+   * the same thread counts, so that every pooled conv record carries the host's ceilings of that
+   * moment (BenchRecord.ceilings).
+   */
+  probes?: HostProbes;
 }
 
 const CONV_KERNELS = ['conv2d.forward', 'conv2d.backwardInput', 'conv2d.backwardWeights'] as const;
@@ -146,11 +154,20 @@ export async function benchConv(
       () => conv2dBackwardInput(dxr!, dyr!, wr!, geom),
       () => conv2dBackwardWeights(dwr!, null, dyr!, xr!, geom),
     ];
+    const probes = o.probes === undefined ? [] : [o.probes.compute.run, o.probes.copy.run];
     const byThreads = await timeOnThreads(
       o.threads,
-      [...resident, ...CONV_KERNELS.map((kernel) => ours[kernel])],
+      [...resident, ...CONV_KERNELS.map((kernel) => ours[kernel]), ...probes],
       o.budget,
     );
+    // The probes' ×t/×1, timed right after this shape's kernels.
+    const kernels = 2 * CONV_KERNELS.length;
+    const ceilings = (t: number): { ceilings?: { compute: number; copy: number } } => {
+      const [one, many] = [byThreads.ms.get(1), byThreads.ms.get(t)];
+      if (probes.length === 0 || t === 1 || one === undefined || many === undefined) return {};
+      const ratio = (i: number): number => one[kernels + i]! / many[kernels + i]!;
+      return { ceilings: { compute: ratio(0), copy: ratio(1) } };
+    };
     for (const [impl, first] of [
       ['nnzero-wasm', 0],
       ['nnzero-wasm-staged', CONV_KERNELS.length],
@@ -179,6 +196,7 @@ export async function benchConv(
                   gflops: gflops(flops, ms),
                   ms,
                   ...(busy?.[first + i] === undefined ? {} : { busy: busy[first + i] }),
+                  ...ceilings(t),
                 },
           );
         });
@@ -361,6 +379,57 @@ export async function benchGemm(n: number, o: KernelBenchOptions): Promise<void>
   }
 }
 
+/** The two host probes: their runs and what one run moves or computes. */
+export interface HostProbes {
+  /** The streaming copy (see benchHostCopy) and the bytes one run reads and writes. */
+  copy: { run: () => void; bytes: number; shape: string };
+  /** The independent products (see benchHostCompute) and the flops of one run. */
+  compute: { run: () => void; flops: number; shape: string };
+}
+
+/**
+ * The host probes on buffers of their own in kernel memory (resident, so no kernel call between
+ * two probe runs overwrites them): a copy of C planes of S × S floats, and [count, n, k]
+ * independent products; undefined where kernel memory holds no resident arrays (unshared).
+ */
+export function hostProbes(
+  [C, S]: readonly [number, number],
+  [count, n, k]: readonly [number, number, number],
+): HostProbes | undefined {
+  if (residentAddress(kernelZeros([1]).data, 0) === null) return undefined;
+  const Sp = S + 2;
+  // Byte address of a new resident array of `floats` floats, filled by `value`.
+  const resident = (floats: number, value: (i: number) => number = () => 0): number => {
+    const { data } = kernelZeros([floats]);
+    const at = residentAddress(data, 0);
+    if (at === null) throw new Error('bench: the host probes need resident kernel memory');
+    for (let i = 0; i < floats; i++) data[i] = value(i);
+    return at;
+  };
+  const [x, p] = [resident(C * S * S, (i) => i % 7), resident(C * Sp * Sp)];
+  const [a, b] = [resident(n * k, (i) => (i % 13) / 13), resident(k * n, (i) => (i % 11) / 11)];
+  const c = resident(count * n * n);
+  return {
+    copy: {
+      run: () =>
+        channelPassStaged(
+          'winogradPad',
+          [x, C, S, S, p, Sp, Sp, 1, 1],
+          [S * S * 4, 0, 0, 0, Sp * Sp * 4, 0, 0, 0, 0],
+          C * Sp * Sp,
+        ),
+      bytes: 4 * C * (S * S + Sp * Sp),
+      shape: `${C}x${S}x${S}`,
+    },
+    compute: {
+      run: () =>
+        gemmWasmStagedBatch(count, 0, 0, 4 * n * n, n, n, k, 1, a, k, 1, b, n, 1, 0, c, n, 1),
+      flops: 2 * count * n * n * k,
+      shape: `${count}x${n}x${n}x${k}`,
+    },
+  };
+}
+
 /**
  * What two threads can gain on this machine when the work is memory traffic, not arithmetic:
  * a streaming copy of C planes of S × S floats inside kernel memory into zero-padded planes
@@ -369,26 +438,15 @@ export async function benchGemm(n: number, o: KernelBenchOptions): Promise<void>
  * phases of a conv (staging, transforms, im2col, the first layer's wide products) at that
  * moment; benchHostCompute gives the compute-bound side.
  */
-export async function benchHostCopy(C: number, S: number, o: KernelBenchOptions): Promise<void> {
-  const Sp = S + 2;
-  const bytes = 4 * C * (S * S + Sp * Sp);
-  const { heap, at } = kernelRegions([C * S * S, C * Sp * Sp]);
-  const [x, p] = at as [number, number];
-  for (let i = 0; i < C * S * S; i++) heap[(x >> 2) + i] = i % 7;
-  const copy = (): void =>
-    channelPassStaged(
-      'winogradPad',
-      [x, C, S, S, p, Sp, Sp, 1, 1],
-      [S * S * 4, 0, 0, 0, Sp * Sp * 4, 0, 0, 0, 0],
-      C * Sp * Sp,
-    );
-  const byThreads = await timeOnThreads(o.threads, [copy], o.budget);
+export async function benchHostCopy(probes: HostProbes, o: KernelBenchOptions): Promise<void> {
+  const { run, bytes, shape } = probes.copy;
+  const byThreads = await timeOnThreads(o.threads, [run], o.budget);
   for (const t of o.threads) {
     const ms = byThreads.ms.get(t)?.[0];
     if (ms === undefined) continue;
     o.emit({
       kernel: 'host.copy',
-      shape: `${C}x${S}x${S}`,
+      shape,
       impl: 'nnzero-wasm',
       threads: t,
       gflops: null,
@@ -406,24 +464,16 @@ export async function benchHostCopy(C: number, S: number, o: KernelBenchOptions)
  * conv (its GEMMs) at that moment: below 2 by what the host takes from the second core (its
  * other tenants, a lower clock with both cores busy).
  */
-export async function benchHostCompute(
-  [count, n, k]: readonly [number, number, number],
-  o: KernelBenchOptions,
-): Promise<void> {
-  const { heap, at } = kernelRegions([n * k, k * n, count * n * n]);
-  const [a, b, c] = at as [number, number, number];
-  for (let i = 0; i < n * k; i++) heap[(a >> 2) + i] = (i % 13) / 13;
-  for (let i = 0; i < k * n; i++) heap[(b >> 2) + i] = (i % 11) / 11;
-  const products = (): void =>
-    gemmWasmStagedBatch(count, 0, 0, 4 * n * n, n, n, k, 1, a, k, 1, b, n, 1, 0, c, n, 1);
-  const flops = 2 * count * n * n * k;
-  const byThreads = await timeOnThreads(o.threads, [products], o.budget);
+export async function benchHostCompute(probes: HostProbes, o: KernelBenchOptions): Promise<void> {
+  const { run, flops, shape } = probes.compute;
+  const [count, n, , k] = shape.split('x');
+  const byThreads = await timeOnThreads(o.threads, [run], o.budget);
   for (const t of o.threads) {
     const ms = byThreads.ms.get(t)?.[0];
     if (ms === undefined) continue;
     o.emit({
       kernel: 'host.compute',
-      shape: `${count}x${n}x${n}x${k}`,
+      shape,
       impl: 'nnzero-wasm',
       threads: t,
       gflops: flops / ms / 1e6,

@@ -62,6 +62,12 @@ export interface BenchRecord {
    * much of the time the threads worked) and speed (how fast the same work ran side by side).
    */
   busy?: number;
+  /**
+   * Pooled conv runs: ×t/×1 of the host probes (bench/kernels.ts, hostProbes) timed right after
+   * this shape's kernels: independent small products (compute) and a streaming copy (copy), what
+   * the machine gave a second thread for arithmetic and for memory traffic at that moment.
+   */
+  ceilings?: { compute: number; copy: number };
 }
 
 /** The middle value (the upper middle for an even count). */
@@ -194,6 +200,15 @@ export function validateRecords(data: unknown): BenchRecord[] {
       throw new Error(
         `${name}: 'busy' must be a fraction of the threads' time, got ${String(r['busy'])}`,
       );
+    const ceilings = r['ceilings'];
+    if (ceilings !== undefined) {
+      if (!isObject(ceilings)) throw new Error(`${name}: 'ceilings' must be an object`);
+      for (const k of ['compute', 'copy']) {
+        const v = ceilings[k];
+        if (!(typeof v === 'number' && Number.isFinite(v) && v > 0))
+          throw new Error(`${name}: 'ceilings.${k}' must be a positive ratio, got ${String(v)}`);
+      }
+    }
     const heap = r['heap'];
     if (heap !== undefined) {
       if (!isObject(heap)) throw new Error(`${name}: 'heap' must be an object`);

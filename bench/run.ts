@@ -14,6 +14,7 @@ import {
   benchGemm,
   benchHostCompute,
   benchHostCopy,
+  hostProbes,
   calibrateTfjsFilter,
   convShapeName,
   type ConvShape,
@@ -213,6 +214,8 @@ console.error(
 // tfjs-backend-wasm comes up last: its unshared memory grows by detaching ArrayBuffers, after
 // which V8 checks every typed-array access for detachment, process-wide (plain-JavaScript
 // kernels measured 1.5–2× slower). Everything else is measured before it (see onlyTfjsWasm).
+// The host probes, on buffers of their own in kernel memory (see hostProbes).
+const probes = hostProbes(plan.hostCopy, plan.hostCompute);
 const k: KernelBenchOptions = {
   threads,
   budget: plan.budget,
@@ -220,6 +223,7 @@ const k: KernelBenchOptions = {
   convnetjs: opts.convnetjs,
   rng,
   emit,
+  ...(probes === undefined ? {} : { probes }),
 };
 
 if (convShapes.length > 0) {
@@ -230,8 +234,12 @@ if (convShapes.length > 0) {
 }
 if (runs('gemm')) for (const n of plan.gemmSizes) await benchGemm(n, k);
 if (runs('host')) {
-  await benchHostCopy(...plan.hostCopy, k);
-  await benchHostCompute(plan.hostCompute, k);
+  if (probes === undefined) {
+    console.error('bench: host probes skipped (kernel memory holds no resident arrays here)');
+  } else {
+    await benchHostCopy(probes, k);
+    await benchHostCompute(probes, k);
+  }
 }
 
 if (runs('style') || runs('heap')) {

@@ -72,6 +72,8 @@ export function kernelTable(records: readonly BenchRecord[], threads: readonly n
           `st ×${maxT}/×1`.padStart(11),
           `busy×${maxT}`.padStart(7),
           `cost×${maxT}`.padStart(7),
+          `cpu×${maxT}`.padStart(6),
+          `mem×${maxT}`.padStart(6),
         ]
       : []),
   ];
@@ -113,6 +115,8 @@ export function kernelTable(records: readonly BenchRecord[], threads: readonly n
               ).padStart(11),
               (most?.busy === undefined ? '—' : `${Math.round(100 * most.busy)}%`).padStart(7),
               cost(most, one, maxT).padStart(7),
+              (most?.ceilings === undefined ? '—' : most.ceilings.compute.toFixed(2)).padStart(6),
+              (most?.ceilings === undefined ? '—' : most.ceilings.copy.toFixed(2)).padStart(6),
             ]
           : []),
       ].join(' '),
@@ -128,7 +132,10 @@ export function kernelTable(records: readonly BenchRecord[], threads: readonly n
           `in wasm×${maxT} (the rest: waiting, or serial work on the calling thread); ` +
           `cost×${maxT} = that time in blocks over wasm×1's time, about what the same work cost ` +
           `side by side (1.00: nothing; more: memory, cache or host contention), so ` +
-          `×${maxT}/×1 ≈ ${maxT} · busy / cost`
+          `×${maxT}/×1 ≈ ${maxT} · busy / cost; cpu×${maxT} and mem×${maxT} = ×${maxT}/×1 of the ` +
+          `host probes timed right after the shape's kernels (independent small products; a ` +
+          `streaming copy): what the machine gave more threads for arithmetic and for memory ` +
+          `traffic at that moment`
         : '') +
       (dagger ? "; † over tfjs-wasm's backward-to-input (it has no backward-to-weights)" : ''),
   );

@@ -74,6 +74,8 @@ describe('bench records', () => {
       [{ ...good, heap: { samples: 1 } }, /heap.heapUsed/],
       [{ ...good, busy: 2 }, /busy/],
       [{ ...good, busy: '90%' }, /busy/],
+      [{ ...good, ceilings: { compute: 1.8 } }, /ceilings\.copy/],
+      [{ ...good, ceilings: 1.8 }, /ceilings/],
     ];
     for (const [record, message] of bad) {
       expect(() => validateRecords([record]), String(message)).to.throw(message);
@@ -95,12 +97,19 @@ describe('bench kernel table', () => {
     const base = { kernel: 'conv2d.forward', shape: '8->8@8', impl: 'nnzero-wasm' };
     const records = [
       { ...base, threads: 1, gflops: 1, ms: 10 },
-      { ...base, threads: 2, gflops: 10 / 6, ms: 6, busy: 0.9 },
+      {
+        ...base,
+        threads: 2,
+        gflops: 10 / 6,
+        ms: 6,
+        busy: 0.9,
+        ceilings: { compute: 1.8, copy: 1.4 },
+      },
     ];
     const [head, row] = kernelTable(records, [1, 2]);
-    expect(head).to.match(/×2\/×1 +st ×2\/×1 +busy×2 +cost×2$/);
-    // ×2/×1 = 10 / 6; busy 90%; cost = 0.9 · 2 · 6 / 10.
-    expect(row).to.match(/1\.67× +— +90% +1\.08$/);
+    expect(head).to.match(/×2\/×1 +st ×2\/×1 +busy×2 +cost×2 +cpu×2 +mem×2$/);
+    // ×2/×1 = 10 / 6; busy 90%; cost = 0.9 · 2 · 6 / 10; then the host probes' ratios.
+    expect(row).to.match(/1\.67× +— +90% +1\.08 +1\.80 +1\.40$/);
     expect(row).to.match(/^conv2d\.forward /);
   });
 });
@@ -149,6 +158,8 @@ describe('npm run bench -- --quick', function () {
     const conv = pooled.filter((x) => x.kernel.startsWith('conv2d.'));
     expect(conv.length).to.be.above(0);
     for (const x of conv) expect(x.busy, `${x.kernel} ${x.impl}`).to.be.within(0, 1.05);
+    // … and the host probes' ×2/×1 timed beside them.
+    for (const x of conv) expect(x.ceilings?.compute, `${x.kernel} ${x.impl}`).to.be.above(0);
     for (const t of [1, 2]) expect(has('host.copy', 'nnzero-wasm', t), `copy ×${t}`).to.equal(true);
     expect(records.find((x) => x.kernel === 'host.copy')?.note).to.match(/GB\/s/);
     for (const t of [1, 2]) {
@@ -164,7 +175,7 @@ describe('npm run bench -- --quick', function () {
     expect(heap?.heap?.samples).to.be.at.least(2);
     expect(records.find((x) => x.kernel === 'mnist.cnn.epoch')?.note).to.match(/extrapolated/);
     // The summary tables go to stdout.
-    expect(r.stdout).to.match(/^kernel\s+shape.*busy×2 +cost×2/m);
+    expect(r.stdout).to.match(/^kernel\s+shape.*busy×2 +cost×2 +cpu×2 +mem×2/m);
     expect(r.stdout).to.match(/^host: a streaming copy .*×2\/×1 = \d/m);
     expect(r.stdout).to.match(/^host: independent products .*GFLOP\/s; ×2\/×1 = \d/m);
     expect(r.stdout).to.match(/style\.iteration@32 +threads 2:/);

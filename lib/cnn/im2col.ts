@@ -1,6 +1,10 @@
 // im2col and col2im: the change of layout that turns a convolution into one matrix product.
 // Column p = oh·outW + ow of `cols` holds the receptive field of output pixel (oh, ow), one row
 // per (c, i, j), so out[f, p] = Σ_r w[f, r] · cols[r, p]; col2im is its adjoint (a scatter-add).
+// The matrix holds every input pixel kH·kW times (nine times the image for a 3×3 conv), so fast
+// libraries never build it whole: the WebAssembly tier copies each block of it into the GEMM's
+// packed panels straight from the image, as the product needs them (assembly/conv.ts,
+// im2colBlock; assembly/gemm.ts, packBIm2col), the same floats in the same order.
 import { type FloatArray, type Tensor } from '../core/index.js';
 import { type ConvGeometry } from './geometry.js';
 

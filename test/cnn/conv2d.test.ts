@@ -656,7 +656,8 @@ describe('conv2d with im2col / col2im on the thread pool', () => {
   });
 });
 
-// Index of the first differing bit pattern of out, dx, dw, db (`which`), or -1 everywhere.
+// Per output (out, dx, dw, db): the index of its first differing bit pattern, -1 where none
+// differs, -2 where the lengths differ.
 function firstDifferences(a: Uint32Array[], b: Uint32Array[]): number[] {
   return a.map((bits, i) => {
     if (bits.length !== b[i]!.length) return -2;

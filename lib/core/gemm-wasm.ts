@@ -1011,6 +1011,7 @@ export function gemmWasmStaged(
   bIm2col = 0,
 ): void {
   const k = gemmKernel();
+  holdScratch(k);
   if (bIm2col !== 0) checkIm2colStrides(k, bIm2col, bRs, bCs);
   if (runners) {
     const a = { ptr: aPtr, rs: aRs, cs: aCs, lo: -1, len: 0, at: aPtr };
@@ -1026,6 +1027,13 @@ export function gemmWasmStaged(
     scratch,
     bIm2col,
   );
+}
+
+// Grow the memory over every thread's scratch region. kernelRegions does so for the operands
+// it lays out above them; a product on resident operands alone lays out none, and resident
+// storage may have pushed the scratch past the memory's end.
+function holdScratch(k: GemmKernel): void {
+  kernelView(k, operandBase(k));
 }
 
 // An implicit B is read along its rows or its columns, nothing else (see gemmWasmStaged).
@@ -1055,6 +1063,7 @@ export function gemmWasmStagedBatch(
   ...product: [...ProductArgs, bIm2col?: number]
 ): void {
   const k = gemmKernel();
+  holdScratch(k);
   const [M, N, K] = product;
   const bIm2col = product[14] ?? 0;
   if (bIm2col !== 0) checkIm2colStrides(k, bIm2col, product[8], product[9]);

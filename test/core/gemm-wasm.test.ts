@@ -6,8 +6,11 @@ import {
   createGemmKernel,
   gemmKernel,
   gemmWasm,
+  gemmWasmStaged,
   gemmWasmStrided,
   relaxedSimdSupported,
+  residentAddress,
+  residentAlloc,
   setGemmKernel,
   wasmSimdSupported,
 } from '../../lib/core/gemm-wasm.js';
@@ -149,3 +152,26 @@ function describeBuild(fused: boolean): void {
     });
   });
 }
+
+describe('gemmWasmStaged on resident operands only', () => {
+  // Scratch lies above resident storage, and only kernelRegions used to grow the memory over it:
+  // a product whose operands are all resident (no kernelRegions call) ran its packs past the end
+  // of the memory once resident storage had pushed the scratch there.
+  it('grows the memory over the scratch regions itself', () => {
+    setGemmKernel(createGemmKernel(true));
+    try {
+      const n = 64;
+      const [a, b, c] = [n * n, n * n, n * n].map((floats) => residentAlloc(floats)!);
+      // Enough resident storage after them that the scratch starts past the memory's end.
+      const filler = residentAlloc(gemmKernel().memory.buffer.byteLength / 4);
+      expect(filler).to.not.equal(null);
+      a!.fill(1);
+      b!.fill(2);
+      const [pa, pb, pc] = [a, b, c].map((t) => residentAddress(t!, 0)!);
+      gemmWasmStaged(n, n, n, 1, pa!, n, 1, pb!, n, 1, 0, pc!, n, 1);
+      expect(c!.every((v) => v === 2 * n)).to.equal(true);
+    } finally {
+      setGemmKernel(undefined);
+    }
+  });
+});

@@ -89,28 +89,25 @@ export function im2col(
     const xc = x + (((c * H * W) << 2) as usize);
     for (let i = 0; i < kH; i++) {
       for (let j = 0; j < kW; j++) {
-        const tap = j * dilationW;
-        const lo = validLo(outW, strideW, padLeft, tap);
-        const hi = validHi(outW, strideW, padLeft, tap, W, lo);
-        // Input column of output column lo, relative to the start of an input row.
-        const first = lo * strideW - padLeft + tap;
-        let p = row;
-        for (let oh = 0; oh < outH; oh++) {
-          const h = oh * strideH - padTop + i * dilationH;
-          if (h < 0 || h >= H) {
-            zero(p, outW);
-          } else {
-            zero(p, lo);
-            gather(
-              p + ((lo << 2) as usize),
-              xc + (((h * W + first) << 2) as usize),
-              hi - lo,
-              strideW,
-            );
-            zero(p + ((hi << 2) as usize), outW - hi);
-          }
-          p += (outW << 2) as usize;
-        }
+        // One image: the row's outH·outW columns never run into a next one (imageBytes 0).
+        tapRow(
+          row,
+          xc,
+          0,
+          H,
+          W,
+          outH,
+          outW,
+          strideH,
+          strideW,
+          padTop,
+          padLeft,
+          i * dilationH,
+          j * dilationW,
+          0,
+          0,
+          outH * outW,
+        );
         row += (ld << 2) as usize;
       }
     }
@@ -160,7 +157,7 @@ export function im2colBlock(
   const ow0 = l0 - image0 * P - oh0 * outW;
   for (let r = 0; r < rows; r++) {
     const k = k0 + r;
-    let p = dst + (((r * ldDst) << 2) as usize);
+    const p = dst + (((r * ldDst) << 2) as usize);
     if (k >= taps) {
       ones(p, n);
       continue;
@@ -169,48 +166,89 @@ export function im2colBlock(
     const c = k / (kH * kW);
     const i = (k - c * kH * kW) / kW;
     const j = k - (c * kH + i) * kW;
-    const tap = j * dilationW;
-    const lo = validLo(outW, strideW, padLeft, tap);
-    const hi = validHi(outW, strideW, padLeft, tap, W, lo);
-    let xc = x + (((c * H * W) << 2) as usize) + image0 * imageBytes;
-    let oh = oh0;
-    let ow = ow0;
-    // The block's columns in runs of one output row each: [ow, end) of row oh.
-    for (let left = n; left > 0;) {
-      const end = min(outW, ow + left);
-      const h = oh * strideH - padTop + i * dilationH;
-      if (h < 0 || h >= H) {
-        zero(p, end - ow);
-      } else {
-        // Valid output columns [a, b) of the run read the image; the rest is padding. Runs are
-        // short (a row of the output: 8 floats on the MNIST net's second conv), so the padding
-        // and a stride-1 copy go inline: calls to zero and gather cost more than such a copy.
-        const a = min(max(lo, ow), end);
-        const b = max(min(hi, end), a);
-        for (let q = ow; q < a; q++) store<f32>(p + (((q - ow) << 2) as usize), 0);
-        const from = xc + (((h * W + a * strideW - padLeft + tap) << 2) as usize);
-        const to = p + (((a - ow) << 2) as usize);
-        const m = b - a;
-        if (strideW === 1) {
-          let q = 0;
-          for (; q + 4 <= m; q += 4) {
-            v128.store(to + ((q << 2) as usize), v128.load(from + ((q << 2) as usize)));
-          }
-          for (; q < m; q++) {
-            store<f32>(to + ((q << 2) as usize), load<f32>(from + ((q << 2) as usize)));
-          }
-        } else {
-          gather(to, from, m, strideW);
+    const xc = x + (((c * H * W) << 2) as usize) + image0 * imageBytes;
+    tapRow(
+      p,
+      xc,
+      imageBytes,
+      H,
+      W,
+      outH,
+      outW,
+      strideH,
+      strideW,
+      padTop,
+      padLeft,
+      i * dilationH,
+      j * dilationW,
+      oh0,
+      ow0,
+      n,
+    );
+  }
+}
+
+// Row (c, i, j) of the column matrix, n of its columns from output pixel (oh, ow) on, at byte p:
+// x[c, oh·strideH − padTop + i·dilationH, ow·strideW − padLeft + j·dilationW], 0 in the padding,
+// where xc is channel c's plane in the image of pixel (oh, ow), rowOffset = i·dilationH and tap
+// = j·dilationW. Past the last output row the columns go on in the next image, imageBytes on.
+// im2col writes whole rows with it, im2colBlock pieces of rows.
+function tapRow(
+  p: usize,
+  xc: usize,
+  imageBytes: usize,
+  H: i32,
+  W: i32,
+  outH: i32,
+  outW: i32,
+  strideH: i32,
+  strideW: i32,
+  padTop: i32,
+  padLeft: i32,
+  rowOffset: i32,
+  tap: i32,
+  oh: i32,
+  ow: i32,
+  n: i32,
+): void {
+  // Output columns [lo, hi) of every output row read the image; the rest is padding.
+  const lo = validLo(outW, strideW, padLeft, tap);
+  const hi = validHi(outW, strideW, padLeft, tap, W, lo);
+  // The columns in runs of one output row each: [ow, end) of row oh.
+  for (let left = n; left > 0;) {
+    const end = min(outW, ow + left);
+    const h = oh * strideH - padTop + rowOffset;
+    if (h < 0 || h >= H) {
+      zero(p, end - ow);
+    } else {
+      // Valid columns [a, b) of the run. Runs can be short (a row of the output: 8 floats on
+      // the MNIST net's second conv), so the padding and a stride-1 copy go inline: calls to
+      // zero and gather cost more than such a copy.
+      const a = min(max(lo, ow), end);
+      const b = max(min(hi, end), a);
+      for (let q = ow; q < a; q++) store<f32>(p + (((q - ow) << 2) as usize), 0);
+      const from = xc + (((h * W + a * strideW - padLeft + tap) << 2) as usize);
+      const to = p + (((a - ow) << 2) as usize);
+      const m = b - a;
+      if (strideW === 1) {
+        let q = 0;
+        for (; q + 4 <= m; q += 4) {
+          v128.store(to + ((q << 2) as usize), v128.load(from + ((q << 2) as usize)));
         }
-        for (let q = b; q < end; q++) store<f32>(p + (((q - ow) << 2) as usize), 0);
+        for (; q < m; q++) {
+          store<f32>(to + ((q << 2) as usize), load<f32>(from + ((q << 2) as usize)));
+        }
+      } else {
+        gather(to, from, m, strideW);
       }
-      p += ((end - ow) << 2) as usize;
-      left -= end - ow;
-      ow = 0;
-      if (++oh === outH) {
-        oh = 0;
-        xc += imageBytes;
-      }
+      for (let q = b; q < end; q++) store<f32>(p + (((q - ow) << 2) as usize), 0);
+    }
+    p += ((end - ow) << 2) as usize;
+    left -= end - ow;
+    ow = 0;
+    if (++oh === outH) {
+      oh = 0;
+      xc += imageBytes;
     }
   }
 }

@@ -381,10 +381,10 @@ export async function benchGemm(n: number, o: KernelBenchOptions): Promise<void>
 
 /** The two host probes: their runs and what one run moves or computes. */
 export interface HostProbes {
-  /** The streaming copy (see benchHostCopy) and the bytes one run reads and writes. */
+  /** The streaming copy (see benchHostProbes) and the bytes one run reads and writes. */
   copy: { run: () => void; bytes: number; shape: string };
-  /** The independent products (see benchHostCompute) and the flops of one run. */
-  compute: { run: () => void; flops: number; shape: string };
+  /** The independent products (see benchHostProbes), the flops of one run, what they are. */
+  compute: { run: () => void; flops: number; shape: string; note: string };
 }
 
 /**
@@ -426,59 +426,40 @@ export function hostProbes(
         gemmWasmStagedBatch(count, 0, 0, 4 * n * n, n, n, k, 1, a, k, 1, b, n, 1, 0, c, n, 1),
       flops: 2 * count * n * n * k,
       shape: `${count}x${n}x${n}x${k}`,
+      note: `${count} independent ${n}x${n}x${k} products (operands and packs in L2), whole ones per thread`,
     },
   };
 }
 
 /**
- * What two threads can gain on this machine when the work is memory traffic, not arithmetic:
- * a streaming copy of C planes of S × S floats inside kernel memory into zero-padded planes
- * (the Winograd pad pass, split over the pool by planes like every channel pass), timed on one
- * thread and on each pool size, alternating. Its ×2/×1 is the ceiling of the memory-bound
- * phases of a conv (staging, transforms, im2col, the first layer's wide products) at that
- * moment; benchHostCompute gives the compute-bound side.
+ * What two threads can gain on this machine at the moment, timed on one thread and on each pool
+ * size, alternating (the probes of hostProbes):
+ * - `host.copy`, when the work is memory traffic: a streaming copy of C planes of S × S floats
+ *   into zero-padded planes (the Winograd pad pass, split over the pool by planes like every
+ *   channel pass). Its ×2/×1 is the ceiling of the memory-bound phases of a conv (staging,
+ *   transforms, the first layer's wide products).
+ * - `host.compute`, when the work is arithmetic: `count` independent n × n × k products (one A
+ *   and B read by all, each its own C), so small that a product's operands and packs sit in one
+ *   core's L2, handed out whole by the pool's batch runner. Nothing a thread writes is shared,
+ *   so its ×2/×1 is the ceiling of the compute-bound phases (the GEMMs): below 2 by what the
+ *   host takes from the second core (its other tenants, a lower clock with both cores busy).
  */
-export async function benchHostCopy(probes: HostProbes, o: KernelBenchOptions): Promise<void> {
-  const { run, bytes, shape } = probes.copy;
-  const byThreads = await timeOnThreads(o.threads, [run], o.budget);
+export async function benchHostProbes(probes: HostProbes, o: KernelBenchOptions): Promise<void> {
+  const { copy, compute } = probes;
+  const byThreads = await timeOnThreads(o.threads, [copy.run, compute.run], o.budget);
   for (const t of o.threads) {
-    const ms = byThreads.ms.get(t)?.[0];
-    if (ms === undefined) continue;
-    o.emit({
-      kernel: 'host.copy',
-      shape,
-      impl: 'nnzero-wasm',
-      threads: t,
-      gflops: null,
-      ms,
-      note: `${(bytes / ms / 1e6).toFixed(1)} GB/s read + written (${(bytes / 2 ** 20).toFixed(1)} MiB)`,
-    });
-  }
-}
-
-/**
- * What two threads can gain on this machine when the work is arithmetic: `count` independent
- * n × n × k products (one A and B read by all, each its own C), so small that a product's
- * operands and packs sit in one core's L2, handed out whole by the pool's batch runner. Nothing
- * is shared that a thread writes, so its ×2/×1 is the ceiling of the compute-bound phases of a
- * conv (its GEMMs) at that moment: below 2 by what the host takes from the second core (its
- * other tenants, a lower clock with both cores busy).
- */
-export async function benchHostCompute(probes: HostProbes, o: KernelBenchOptions): Promise<void> {
-  const { run, flops, shape } = probes.compute;
-  const [count, n, , k] = shape.split('x');
-  const byThreads = await timeOnThreads(o.threads, [run], o.budget);
-  for (const t of o.threads) {
-    const ms = byThreads.ms.get(t)?.[0];
-    if (ms === undefined) continue;
-    o.emit({
-      kernel: 'host.compute',
-      shape,
-      impl: 'nnzero-wasm',
-      threads: t,
-      gflops: flops / ms / 1e6,
-      ms,
-      note: `${count} independent ${n}x${n}x${k} products (operands and packs in L2), whole ones per thread`,
-    });
+    const [copyMs, computeMs] = byThreads.ms.get(t) ?? [];
+    const at = { impl: 'nnzero-wasm', threads: t };
+    if (copyMs !== undefined) {
+      const { bytes, shape } = copy;
+      const rate = `${(bytes / copyMs / 1e6).toFixed(1)} GB/s`;
+      const note = `${rate} read + written (${(bytes / 2 ** 20).toFixed(1)} MiB)`;
+      o.emit({ kernel: 'host.copy', shape, ...at, gflops: null, ms: copyMs, note });
+    }
+    if (computeMs !== undefined) {
+      const { flops, shape, note } = compute;
+      const gflops = flops / computeMs / 1e6;
+      o.emit({ kernel: 'host.compute', shape, ...at, gflops, ms: computeMs, note });
+    }
   }
 }

@@ -12,8 +12,7 @@ import { benchMnistEpoch, benchStyleHeap, benchStyleIteration, styleProblem } fr
 import {
   benchConv,
   benchGemm,
-  benchHostCompute,
-  benchHostCopy,
+  benchHostProbes,
   hostProbes,
   calibrateTfjsFilter,
   convShapeName,
@@ -237,8 +236,7 @@ if (runs('host')) {
   if (probes === undefined) {
     console.error('bench: host probes skipped (kernel memory holds no resident arrays here)');
   } else {
-    await benchHostCopy(probes, k);
-    await benchHostCompute(probes, k);
+    await benchHostProbes(probes, k);
   }
 }
 

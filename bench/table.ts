@@ -145,7 +145,7 @@ export function kernelTable(records: readonly BenchRecord[], threads: readonly n
 /**
  * The host lines: what two (or more) threads gained over one on a streaming copy and on
  * independent small products, the ceilings of memory-bound and of compute-bound work on this
- * machine at the time of the run (see benchHostCopy, benchHostCompute).
+ * machine at the time of the run (see benchHostProbes).
  */
 export function hostTable(records: readonly BenchRecord[], threads: readonly number[]): string[] {
   const speedups = (kernel: string): { one: BenchRecord; text: string } | undefined => {

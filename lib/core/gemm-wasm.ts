@@ -77,7 +77,7 @@ export const IM2COL_DESCRIPTOR_BYTES = 64;
 
 /** Write `desc` at byte `at` of kernel memory, as the int32 the kernel reads. */
 export function writeIm2colDescriptor(at: number, desc: Im2colDescriptor): void {
-  new Int32Array(gemmKernel().memory.buffer, at, 16).set(desc);
+  ints(gemmKernel()).set(desc, at >> 2);
 }
 
 /**
@@ -530,6 +530,13 @@ export function setGemmKernel(k: GemmKernel | undefined): void {
 }
 
 let view = new Float32Array(0);
+let intView = new Int32Array(0);
+
+// An int32 view of all of the kernel's memory (descriptors), renewed only when it has grown.
+function ints(k: GemmKernel): Int32Array {
+  if (intView.buffer !== k.memory.buffer) intView = new Int32Array(k.memory.buffer);
+  return intView;
+}
 
 /** Grow the kernel's memory to at least `bytes` and return a float32 view of all of it. */
 export function kernelView(k: GemmKernel, bytes: number): Float32Array {
@@ -1038,7 +1045,7 @@ function holdScratch(k: GemmKernel): void {
 
 // An implicit B is read along its rows or its columns, nothing else (see gemmWasmStaged).
 function checkIm2colStrides(k: GemmKernel, desc: number, bRs: number, bCs: number): void {
-  const ld = new Int32Array(k.memory.buffer, desc, 16)[15]!;
+  const ld = ints(k)[(desc >> 2) + 15]!;
   if (!((bRs === ld && bCs === 1) || (bRs === 1 && bCs === ld))) {
     throw new Error(
       `gemm: an implicit column matrix (ld ${ld}) is read with strides (${bRs}, ${bCs}); ` +
